@@ -1,0 +1,35 @@
+/*
+ * File helpers. Every file portolan generates goes through
+ * fileio_write_atomic(): temp file in the same directory, fsync, rename, so
+ * a reader (a web server, git, a crash) never sees half a file.
+ */
+#ifndef COMMON_FILEIO_H
+#define COMMON_FILEIO_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+/* Create dir and its parents (mode 0755); ERR_IO on failure. */
+int fileio_mkdirs(const char *dir, struct err *e);
+/*
+ * Write data to path atomically (temp + fsync + rename), creating parent
+ * dirs. When the file already holds exactly these bytes it is left alone
+ * and *changed (if non-NULL) is 0. ERR_IO on failure.
+ */
+int fileio_write_atomic(const char *path, const void *data, size_t len, int *changed,
+			struct err *e);
+/* Read a whole file into out (bounded by out's max); ERR_NOTFOUND, ERR_IO, ERR_TOOBIG. */
+int fileio_read(const char *path, struct buf *out, struct err *e);
+/*
+ * Remove path and then each parent directory that became empty, up to (not
+ * including) stop_dir. A missing file is not an error.
+ */
+int fileio_remove_pruning(const char *path, const char *stop_dir, struct err *e);
+/* 1 if path exists (any type), else 0. */
+int fileio_exists(const char *path);
+/* Recursively delete a directory tree; missing is fine. */
+int fileio_remove_tree(const char *path, struct err *e);
+
+#endif
