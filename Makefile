@@ -6,7 +6,7 @@ CC       ?= cc
 WARN     := -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wwrite-strings -Wvla -fno-common -Werror
 OPT      ?= -O2 -g
-CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DGIT_DEPRECATE_HARD \
+CPPFLAGS += -D_GNU_SOURCE -DGIT_DEPRECATE_HARD \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS   += $(OPT) $(WARN) -MMD -MP
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "fileio.h"
 
 #include <dirent.h>
@@ -76,6 +75,22 @@ static int write_all(int fd, const void *data, size_t len)
 int fileio_write_atomic(const char *path, const void *data, size_t len, int *changed,
 			struct err *e)
 {
+	return fileio_write_atomic_flags(path, data, len, 0, changed, e);
+}
+
+int fileio_syncfs(const char *path, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+	int rc = syncfs(fd);
+	close(fd);
+	return rc < 0 ? err_set(e, ERR_IO, "cannot sync '%s': %s", path, strerror(errno)) : 0;
+}
+
+int fileio_write_atomic_flags(const char *path, const void *data, size_t len, int flags,
+			      int *changed, struct err *e)
+{
 	if (changed)
 		*changed = 0;
 	if (same_content(path, data, len))
@@ -96,7 +111,7 @@ int fileio_write_atomic(const char *path, const void *data, size_t len, int *cha
 		rc = err_set(e, ERR_IO, "cannot create '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (write_all(fd, data, len) < 0 || (!(flags & FILEIO_NOSYNC) && fsync(fd) < 0)) {
 		rc = err_set(e, ERR_IO, "cannot write '%s': %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);

@@ -20,6 +20,13 @@ int fileio_mkdirs(const char *dir, struct err *e);
  */
 int fileio_write_atomic(const char *path, const void *data, size_t len, int *changed,
 			struct err *e);
+/* Skip the per-file fsync: the caller syncs the filesystem once for a batch. */
+#define FILEIO_NOSYNC 1
+/* fileio_write_atomic with FILEIO_* flags. */
+int fileio_write_atomic_flags(const char *path, const void *data, size_t len, int flags,
+			      int *changed, struct err *e);
+/* Flush the whole filesystem holding path (one call for a batch of NOSYNC writes). */
+int fileio_syncfs(const char *path, struct err *e);
 /* Read a whole file into out (bounded by out's max); ERR_NOTFOUND, ERR_IO, ERR_TOOBIG. */
 int fileio_read(const char *path, struct buf *out, struct err *e);
 /*

@@ -1,0 +1,13 @@
+#!/bin/sh
+# make bench: every benchmark, one after the other, in a scratch dir.
+set -e
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/portolan-bench.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+echo "== store (LMDB apply, git mirror, rebuild) =="
+"$BUILD/bench/store_bench" "$scratch/store"
+if [ -x "$BUILD/bench/git_bench" ]; then
+	echo "== git (raw commits) =="
+	"$BUILD/bench/git_bench" "$scratch/git" || true
+fi

@@ -1,0 +1,29 @@
+/*
+ * The pieces every command works on, opened from one config dir:
+ * <config>/services.lmdb/ (the store), <config>/inventory/ (the git repo),
+ * <config>/inventory.lock (serialises git work between processes).
+ * app_open() also rebuilds an empty store from the repo, so a deleted
+ * services.lmdb/ comes back by itself.
+ */
+#ifndef DAEMON_APP_H
+#define DAEMON_APP_H
+
+#include "../common/err.h"
+#include "../store/db.h"
+#include "../store/mirror.h"
+
+struct app {
+	char *config;
+	char *repo;
+	struct store_db *db;
+	struct store_mirror *mirror;
+};
+
+/* Open (creating) everything under config. ERR_* with a message on failure. */
+int app_open(struct app *a, const char *config, struct err *e);
+/* Close everything. Safe on a zeroed or partly opened app. */
+void app_close(struct app *a);
+/* Load the repo and rebuild LMDB from it; problems (file:line:col) go to stderr. */
+int app_rebuild(struct app *a, size_t *nservices, struct err *e);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * portolan: one binary, subcommands. Only main() parses the global
+ * options and picks the config dir; each command gets it explicitly.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/log.h"
+#include "cli.h"
+#include "../common/banned.h"
+
+#define PORTOLAN_VERSION "0.1.0"
+
+struct command {
+	const char *name;
+	int (*run)(const char *config, int argc, char **argv);
+	const char *summary;
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{"import", cli_import, "apply registration payloads (JSON files) to the inventory",
+	 "usage: portolan import FILE|DIR...\n\n"
+	 "Apply register payloads through the same validation and merge rules as\n"
+	 "POST /api/v1/register. A file holds one JSON object or an array of them;\n"
+	 "a directory contributes its *.json files in name order. If any payload is\n"
+	 "invalid, every problem is reported (file[index]: field: message) and\n"
+	 "nothing is imported. The inventory repo is committed before it returns.\n"},
+	{"export", cli_export, "print the inventory as JSON",
+	 "usage: portolan export\n\n"
+	 "Print every service's inventory fields (not live state) as a JSON array\n"
+	 "ordered by id.\n"},
+	{"check", cli_check, "validate the inventory repo's YAML files",
+	 "usage: portolan check [DIR]\n\n"
+	 "Validate every YAML file of an inventory repo (default: <config>/inventory).\n"
+	 "Problems are printed as file:line:col: message; the exit status is 1 if\n"
+	 "there are any.\n"},
+	{"rebuild", cli_rebuild, "rebuild the LMDB store from the inventory repo",
+	 "usage: portolan rebuild\n\n"
+	 "Mirror pending changes, then replace the store's inventory with what the\n"
+	 "repo holds (hand edits included, once they validate). Live state of\n"
+	 "services that keep their id is kept. An invalid repo changes nothing.\n"},
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: portolan [--config DIR] COMMAND [ARGS]\n\n"
+		     "The config dir comes from --config, else $PORTOLAN_CONFIG, else ./var.\n\n"
+		     "commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'portolan COMMAND --help' describes a command.\n");
+}
+
+/* Remove --config DIR / --config=DIR anywhere in argv; returns the new argc. */
+static int take_config(int argc, char **argv, const char **config)
+{
+	int out = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+			*config = argv[++i];
+		} else if (!strncmp(argv[i], "--config=", 9)) {
+			*config = argv[i] + 9;
+		} else {
+			argv[out++] = argv[i];
+		}
+	}
+	return out;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = getenv("PORTOLAN_CONFIG");
+	if (!config || !*config)
+		config = "./var";
+	argv++;
+	argc = take_config(argc - 1, argv, &config);
+	if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") ||
+	    !strcmp(argv[0], "help")) {
+		usage(argc < 1 ? stderr : stdout);
+		return argc < 1 ? 2 : 0;
+	}
+	if (!strcmp(argv[0], "--version")) {
+		printf("portolan %s\n", PORTOLAN_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(argv[0], commands[i].name))
+			continue;
+		if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+			fputs(commands[i].help, stdout);
+			return 0;
+		}
+		return commands[i].run(config, argc - 1, argv + 1);
+	}
+	fprintf(stderr, "portolan: unknown command '%s'\n\n", argv[0]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,70 @@
+/*
+ * Validation of an operator's edit (part of ops.h): the same strict,
+ * coercing schema as a register, over the fields an operator may set.
+ */
+#include "ops.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "validate.h"
+#include "../common/banned.h"
+
+#define K(name, type) {#name, STORE_PT_##type, offsetof(struct store_edit, name)}
+
+static const struct store_pkey edit_keys[] = {
+	K(host, STR),
+	K(container_name, STR),
+	K(stack_name, STR),
+	K(internalurl, URL),
+	K(externalurl, URL),
+	K(internal_health_check_enabled, BOOL),
+	K(external_health_check_enabled, BOOL),
+	K(group_name, STR),
+	K(sort_priority, INT),
+	K(image_icon, STR),
+	K(is_static, BOOL),
+	K(notes, TEXT),
+};
+#define NEDIT (sizeof(edit_keys) / sizeof(edit_keys[0]))
+
+/* An identity field, when given, must be a non-empty name. */
+static void check_name(const struct store_pstr *s, const char *key, struct store_verr *v)
+{
+	if (s->state == STORE_P_ABSENT)
+		return;
+	json_t *loc = store_loc_key(NULL, key);
+	if (s->state == STORE_P_NULL || !s->value[0])
+		store_verr_add(v, loc, "string_too_short", "String should not be empty");
+	else if (strlen(s->value) > STORE_MAX_NAME)
+		store_verr_add(v, loc, "string_too_long", "String should have at most %d bytes",
+			       STORE_MAX_NAME);
+	json_decref(loc);
+}
+
+int store_edit_from_json(struct store_edit *out, const json_t *body, struct store_verr *v)
+{
+	struct store_edit ed;
+	memset(&ed, 0, sizeof(ed));
+	if (!json_is_object(body)) {
+		store_verr_add(v, NULL, "dict_type", "Request body must be a JSON object");
+		return ERR_INVAL;
+	}
+	store_pkeys_parse(&ed, edit_keys, NEDIT, body, v);
+	check_name(&ed.host, "host", v);
+	check_name(&ed.container_name, "container_name", v);
+	if (store_verr_any(v)) {
+		store_edit_release(&ed);
+		return ERR_INVAL;
+	}
+	*out = ed;
+	return 0;
+}
+
+void store_edit_release(struct store_edit *ed)
+{
+	if (!ed)
+		return;
+	store_pkeys_release(ed, edit_keys, NEDIT);
+	memset(ed, 0, sizeof(*ed));
+}

@@ -1,0 +1,404 @@
+#include "git.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "../common/fileio.h"
+#include "../common/xalloc.h"
+#include "../common/banned.h"
+
+struct store_git {
+	git_repository *repo;
+	git_index *index; /* kept open between commits; re-read only when changed on disk */
+	char *workdir;    /* as given to store_git_open */
+	int inited;       /* git_libgit2_init succeeded, so free must shut down */
+};
+
+/* Lock files a process killed with -9 may leave; relative to the git dir. */
+static const char *const stale_locks[] = {
+    "index.lock", "HEAD.lock", "refs/heads/main.lock", "packed-refs.lock", "config.lock",
+};
+
+static const char *git_msg(void)
+{
+	const git_error *ge = git_error_last();
+	return ge && ge->message ? ge->message : "unknown libgit2 error";
+}
+
+/* Report the last libgit2 error as "cannot WHAT 'SUBJECT': message". */
+static int git_fail(struct err *e, int code, const char *what, const char *subject)
+{
+	return err_set(e, code, "cannot %s '%s': %s", what, subject, git_msg());
+}
+
+/*
+ * Process-wide libgit2 settings. Config files outside the repository are
+ * not read, so ~/.gitconfig or /etc/gitconfig cannot change what we commit.
+ * Strict object creation makes every tree entry written by write_tree look
+ * up its blob in the object database (an inflate per loose object); the
+ * blobs were written by add_bypath a moment earlier, so it only costs time.
+ */
+static int set_global_options(struct err *e)
+{
+	static const int levels[] = {GIT_CONFIG_LEVEL_PROGRAMDATA, GIT_CONFIG_LEVEL_SYSTEM,
+	                             GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL};
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, levels[i], "") < 0)
+			return err_set(e, ERR_GIT, "cannot configure libgit2: %s", git_msg());
+	if (git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0) < 0)
+		return err_set(e, ERR_GIT, "cannot configure libgit2: %s", git_msg());
+	return 0;
+}
+
+static int unlink_stale(const char *path, struct err *e)
+{
+	if (unlink(path) < 0 && errno != ENOENT)
+		return err_set(e, ERR_IO, "cannot remove stale lock '%s': %s", path,
+		               strerror(errno));
+	return 0;
+}
+
+/* Temp files of loose objects being written (objects/tmp_object_git2_*). */
+static int remove_stale_objects(const char *gitdir, struct err *e)
+{
+	char *dir = xasprintf("%sobjects", gitdir);
+	DIR *d = opendir(dir);
+	int rc = 0;
+	if (!d) {
+		if (errno != ENOENT)
+			rc = err_set(e, ERR_IO, "cannot open '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	struct dirent *de;
+	while (!rc && (de = readdir(d))) {
+		if (strncmp(de->d_name, "tmp_object", strlen("tmp_object")) != 0)
+			continue;
+		char *path = xasprintf("%s/%s", dir, de->d_name);
+		rc = unlink_stale(path, e);
+		free(path);
+	}
+	closedir(d);
+out:
+	free(dir);
+	return rc;
+}
+
+/*
+ * Nobody else works on this repository (the caller's flock says so), so
+ * every lock file is a leftover of a killed process and would make the
+ * next write fail forever.
+ */
+static int remove_stale_locks(struct store_git *g, struct err *e)
+{
+	const char *gitdir = git_repository_path(g->repo); /* ends with '/' */
+	git_reference *head = NULL;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < sizeof(stale_locks) / sizeof(stale_locks[0]); i++) {
+		char *path = xasprintf("%s%s", gitdir, stale_locks[i]);
+		rc = unlink_stale(path, e);
+		free(path);
+	}
+	/* The current branch, if it is not main. */
+	if (!rc && git_reference_lookup(&head, g->repo, "HEAD") == 0 &&
+	    git_reference_type(head) == GIT_REFERENCE_SYMBOLIC) {
+		char *path = xasprintf("%s%s.lock", gitdir, git_reference_symbolic_target(head));
+		rc = unlink_stale(path, e);
+		free(path);
+	}
+	git_reference_free(head);
+	git_error_clear();
+	if (!rc)
+		rc = remove_stale_objects(gitdir, e);
+	return rc;
+}
+
+static int open_or_init(struct store_git *g, struct err *e)
+{
+	int grc =
+	    git_repository_open_ext(&g->repo, g->workdir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	if (grc == GIT_ENOTFOUND) {
+		git_repository_init_options opts;
+		git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+		opts.flags = GIT_REPOSITORY_INIT_MKPATH;
+		opts.initial_head = "main";
+		grc = git_repository_init_ext(&g->repo, g->workdir, &opts);
+		if (grc < 0)
+			return git_fail(e, ERR_GIT, "create repository", g->workdir);
+	} else if (grc < 0) {
+		return git_fail(e, ERR_GIT, "open repository", g->workdir);
+	}
+	if (git_repository_is_bare(g->repo))
+		return err_set(e, ERR_INVAL, "cannot use repository '%s': it is bare", g->workdir);
+	return 0;
+}
+
+/* HEAD's commit in *out, or NULL when the branch has no commits yet. */
+static int head_commit(struct store_git *g, git_commit **out, struct err *e)
+{
+	git_oid id;
+	*out = NULL;
+	int grc = git_reference_name_to_id(&id, g->repo, "HEAD");
+	if (grc == GIT_ENOTFOUND || grc == GIT_EUNBORNBRANCH) {
+		git_error_clear();
+		return 0;
+	}
+	if (grc < 0 || git_commit_lookup(out, g->repo, &id) < 0)
+		return git_fail(e, ERR_GIT, "read HEAD of", g->workdir);
+	return 0;
+}
+
+/*
+ * Open the index. A repository with commits but no index file (deleted by
+ * hand, or never written) gets one from HEAD's tree: an empty index would
+ * make the next commit delete every file the batch does not name.
+ */
+static int open_index(struct store_git *g, struct err *e)
+{
+	git_commit *head = NULL;
+	git_tree *tree = NULL;
+	int rc = 0;
+	if (git_repository_index(&g->index, g->repo) < 0)
+		return git_fail(e, ERR_GIT, "open index of", g->workdir);
+	if (fileio_exists(git_index_path(g->index)))
+		return 0;
+	if ((rc = head_commit(g, &head, e)) || !head)
+		goto out;
+	if (git_commit_tree(&tree, head) < 0 || git_index_read_tree(g->index, tree) < 0 ||
+	    git_index_write(g->index) < 0)
+		rc = git_fail(e, ERR_GIT, "rebuild index of", g->workdir);
+out:
+	git_tree_free(tree);
+	git_commit_free(head);
+	return rc;
+}
+
+int store_git_open(struct store_git **out, const char *workdir, struct err *e)
+{
+	struct store_git *g = xcalloc(1, sizeof(*g));
+	int rc = 0;
+	g->workdir = xstrdup(workdir);
+	if (git_libgit2_init() < 0) {
+		rc = err_set(e, ERR_GIT, "cannot initialise libgit2: %s", git_msg());
+		goto out;
+	}
+	g->inited = 1;
+	if ((rc = set_global_options(e)) || (rc = open_or_init(g, e)) ||
+	    (rc = remove_stale_locks(g, e)) || (rc = open_index(g, e)))
+		goto out;
+	*out = g;
+	g = NULL;
+out:
+	store_git_free(g);
+	return rc;
+}
+
+void store_git_free(struct store_git *g)
+{
+	if (!g)
+		return;
+	git_index_free(g->index);
+	git_repository_free(g->repo);
+	if (g->inited)
+		git_libgit2_shutdown();
+	free(g->workdir);
+	free(g);
+}
+
+const char *store_git_workdir(const struct store_git *g)
+{
+	return g->workdir;
+}
+
+/* Work-tree-relative, no empty, "." or ".." component, nothing inside .git. */
+static int check_path(const char *path, struct err *e)
+{
+	const char *p = path;
+	if (!*p || *p == '/')
+		return err_set(e, ERR_INVAL, "bad path '%s': not relative to the work tree", path);
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && !strncmp(p, "..", 2)) ||
+		    (n == 4 && !strncasecmp(p, ".git", 4)))
+			return err_set(e, ERR_INVAL, "bad path '%s': bad component", path);
+		p += n;
+		if (*p == '/' && !*++p)
+			return err_set(e, ERR_INVAL, "bad path '%s': trailing slash", path);
+	}
+	return 0;
+}
+
+/* Add path if the work tree has it, else remove it from the index. */
+static int stage_path(struct store_git *g, const char *path, struct err *e)
+{
+	char *full = xasprintf("%s%s", git_repository_workdir(g->repo), path);
+	struct stat st;
+	int rc = 0;
+	if (lstat(full, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			rc = err_set(e, ERR_INVAL, "cannot stage '%s': it is a directory", path);
+		else if (git_index_add_bypath(g->index, path) < 0)
+			rc = git_fail(e, ERR_GIT, "stage", path);
+	} else if (errno == ENOENT || errno == ENOTDIR) {
+		if (git_index_remove_bypath(g->index, path) < 0)
+			rc = git_fail(e, ERR_GIT, "unstage", path);
+	} else {
+		rc = err_set(e, ERR_IO, "cannot stat '%s': %s", full, strerror(errno));
+	}
+	free(full);
+	return rc;
+}
+
+/* Create the commit and move HEAD's branch to it (compare-and-swap on parent). */
+static int make_commit(struct store_git *g, const git_oid *tree_id, git_commit *parent,
+                       const char *name, const char *email, const char *message, git_oid *out,
+                       struct err *e)
+{
+	git_signature *sig = NULL;
+	git_tree *tree = NULL;
+	git_buf msg = GIT_BUF_INIT;
+	const git_commit *parents[1] = {parent};
+	int rc = 0;
+	if (git_signature_now(&sig, name, email) < 0) {
+		rc = err_set(e, ERR_INVAL, "bad author '%s <%s>': %s", name, email, git_msg());
+		goto out;
+	}
+	if (git_message_prettify(&msg, message, 0, '#') < 0) {
+		rc = git_fail(e, ERR_GIT, "format commit message for", g->workdir);
+		goto out;
+	}
+	if (msg.size == 0) {
+		rc = err_set(e, ERR_INVAL, "cannot commit '%s': empty message", g->workdir);
+		goto out;
+	}
+	if (git_tree_lookup(&tree, g->repo, tree_id) < 0 ||
+	    git_commit_create(out, g->repo, "HEAD", sig, sig, NULL, msg.ptr, tree, parent ? 1 : 0,
+	                      parents) < 0)
+		rc = git_fail(e, ERR_GIT, "commit", g->workdir);
+out:
+	git_tree_free(tree);
+	git_buf_dispose(&msg);
+	git_signature_free(sig);
+	return rc;
+}
+
+/*
+ * Order matters for crashes: objects first (invisible until referenced),
+ * then the index, then the ref. An index written before the ref moves
+ * means a restart never sees a HEAD newer than its index, which would make
+ * the next commit revert files it does not name.
+ */
+int store_git_commit_paths(struct store_git *g, const char *const *paths, size_t npaths,
+                           const char *author_name, const char *author_email, const char *message,
+                           int *committed, char *commit_hex, struct err *e)
+{
+	git_commit *head = NULL;
+	git_oid tree_id, commit_id;
+	int rc = 0, staging = 0;
+	if (!author_name || !author_email || !message)
+		return err_set(e, ERR_INVAL, "cannot commit '%s': author and message required",
+		               g->workdir);
+	if (git_index_read(g->index, 0) < 0)
+		return git_fail(e, ERR_GIT, "read index of", g->workdir);
+	staging = 1;
+	for (size_t i = 0; i < npaths; i++)
+		if ((rc = check_path(paths[i], e)) || (rc = stage_path(g, paths[i], e)))
+			goto out;
+	if (git_index_write_tree(&tree_id, g->index) < 0) {
+		rc = git_fail(e, ERR_GIT, "write tree of", g->workdir);
+		goto out;
+	}
+	if ((rc = head_commit(g, &head, e)))
+		goto out;
+	if (git_index_write(g->index) < 0) {
+		rc = git_fail(e, ERR_GIT, "write index of", g->workdir);
+		goto out;
+	}
+	staging = 0;
+	if (head ? git_oid_equal(&tree_id, git_commit_tree_id(head))
+	         : git_index_entrycount(g->index) == 0) {
+		*committed = 0;
+		goto out;
+	}
+	if ((rc =
+	         make_commit(g, &tree_id, head, author_name, author_email, message, &commit_id, e)))
+		goto out;
+	*committed = 1;
+	if (commit_hex)
+		git_oid_tostr(commit_hex, STORE_GIT_HEX_SIZE, &commit_id);
+out:
+	/* Drop what a failed batch half-staged; the next call restages from the work tree. */
+	if (rc && staging)
+		git_index_read(g->index, 1);
+	git_commit_free(head);
+	return rc;
+}
+
+int store_git_head(struct store_git *g, char *hex, struct err *e)
+{
+	git_oid id;
+	int grc = git_reference_name_to_id(&id, g->repo, "HEAD");
+	if (grc == GIT_ENOTFOUND || grc == GIT_EUNBORNBRANCH) {
+		git_error_clear();
+		return err_set(e, ERR_NOTFOUND, "no commits yet in '%s'", g->workdir);
+	}
+	if (grc < 0)
+		return git_fail(e, ERR_GIT, "read HEAD of", g->workdir);
+	git_oid_tostr(hex, STORE_GIT_HEX_SIZE, &id);
+	return 0;
+}
+
+/* The tree of revision spec in *out; NULL for a NULL or empty spec. */
+static int resolve_tree(struct store_git *g, const char *spec, git_tree **out, struct err *e)
+{
+	git_object *obj = NULL, *tree = NULL;
+	int grc, rc = 0;
+	*out = NULL;
+	if (!spec || !*spec)
+		return 0;
+	grc = git_revparse_single(&obj, g->repo, spec);
+	if (grc == GIT_ENOTFOUND)
+		rc = git_fail(e, ERR_NOTFOUND, "find revision", spec);
+	else if (grc == GIT_EINVALIDSPEC || grc == GIT_EAMBIGUOUS)
+		rc = git_fail(e, ERR_INVAL, "parse revision", spec);
+	else if (grc < 0 || git_object_peel(&tree, obj, GIT_OBJECT_TREE) < 0)
+		rc = git_fail(e, ERR_GIT, "read revision", spec);
+	else
+		*out = (git_tree *)tree;
+	git_object_free(obj);
+	return rc;
+}
+
+int store_git_diff_paths(struct store_git *g, const char *from_hex, const char *to_hex,
+                         int (*cb)(const char *path, int exists, void *arg), void *arg,
+                         struct err *e)
+{
+	git_tree *from = NULL, *to = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts;
+	int rc = 0;
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	if (!to_hex || !*to_hex)
+		return err_set(e, ERR_INVAL, "cannot diff '%s': no target revision", g->workdir);
+	if ((rc = resolve_tree(g, from_hex, &from, e)) || (rc = resolve_tree(g, to_hex, &to, e)))
+		goto out;
+	if (git_diff_tree_to_tree(&diff, g->repo, from, to, &opts) < 0) {
+		rc = git_fail(e, ERR_GIT, "diff", g->workdir);
+		goto out;
+	}
+	for (size_t i = 0, n = git_diff_num_deltas(diff); i < n && !rc; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		int exists = d->status != GIT_DELTA_DELETED;
+		rc = cb(exists ? d->new_file.path : d->old_file.path, exists, arg);
+	}
+out:
+	git_diff_free(diff);
+	git_tree_free(to);
+	git_tree_free(from);
+	return rc;
+}

@@ -1,0 +1,73 @@
+/*
+ * The git mirror's repository: a work tree whose files the caller writes,
+ * and commits of exactly the paths the caller names. This is the only
+ * module that knows libgit2.
+ *
+ * Invariants:
+ * - The caller owns the work-tree files; this module only reads them and
+ *   the repository under .git. Callers guarantee, with their own flock, that
+ *   no other portolan process uses the same repository, so lock files found
+ *   at open are stale (left by a process killed with -9) and are removed.
+ * - A commit becomes visible only when the branch ref moves, and the index
+ *   is written before that, so a crash at any point leaves a repository that
+ *   `git fsck` accepts and whose next commit picks up whatever the work tree
+ *   holds for the named paths.
+ * - Behaviour does not depend on the machine's git configuration: global,
+ *   XDG and system config files are not read; author and committer are
+ *   always given explicitly.
+ * - No empty commits: a batch whose tree equals HEAD's tree commits nothing.
+ * A struct store_git is not thread-safe; use it from one thread at a time.
+ */
+#ifndef STORE_GIT_H
+#define STORE_GIT_H
+
+#include <stddef.h>
+
+#include "../common/err.h"
+
+/* Hex commit id plus NUL. */
+#define STORE_GIT_HEX_SIZE 41
+
+/* A repository with a work tree; opaque. */
+struct store_git;
+
+/*
+ * Open the repository whose work tree is workdir, creating it (and workdir)
+ * on branch `main` if missing; removes stale lock files first.
+ * ERR_INVAL for a bare repository, ERR_GIT or ERR_IO on failure.
+ */
+int store_git_open(struct store_git **out, const char *workdir, struct err *e);
+
+/* Close the repository (NULL is fine). */
+void store_git_free(struct store_git *g);
+
+/*
+ * Stage exactly these work-tree-relative paths (present files are added,
+ * missing ones removed) and commit on the current branch (`main` for
+ * repositories created here) with author = committer = name <email>.
+ * *committed is 0 when the resulting tree equals HEAD's (no commit made),
+ * else 1 and commit_hex (if non-NULL, STORE_GIT_HEX_SIZE bytes) gets the
+ * new commit's id. ERR_INVAL for a bad path or identity, ERR_IO, ERR_GIT.
+ */
+int store_git_commit_paths(struct store_git *g, const char *const *paths, size_t npaths,
+                           const char *author_name, const char *author_email, const char *message,
+                           int *committed, char *commit_hex, struct err *e);
+
+/* Copy HEAD's commit id (STORE_GIT_HEX_SIZE bytes); ERR_NOTFOUND if no commits yet. */
+int store_git_head(struct store_git *g, char *hex, struct err *e);
+
+/*
+ * Call cb(path, exists_in_to, arg) for every file path that differs between
+ * two commits (from_hex NULL or "" = the empty tree). Ids may be any
+ * revision git understands (full or abbreviated hex, "HEAD"). Stops at and
+ * returns cb's first nonzero value; ERR_NOTFOUND for an unknown revision,
+ * ERR_INVAL for a malformed one, ERR_GIT on failure.
+ */
+int store_git_diff_paths(struct store_git *g, const char *from_hex, const char *to_hex,
+                         int (*cb)(const char *path, int exists, void *arg), void *arg,
+                         struct err *e);
+
+/* Work tree path, as given to store_git_open. */
+const char *store_git_workdir(const struct store_git *g);
+
+#endif

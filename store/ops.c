@@ -1,0 +1,301 @@
+#include "ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/buf.h"
+#include "../common/xalloc.h"
+#include "merge.h"
+#include "naming.h"
+#include "../common/banned.h"
+
+/* Append the journal entry describing old -> new (old NULL = created, new NULL = deleted). */
+static int journal_change(struct store_txn *t, int kind, const char *verb,
+			  const struct store_record *old, const struct store_record *new,
+			  const char *author, struct err *e)
+{
+	const struct store_record *r = new ? new : old;
+	struct store_journal_entry en = {0};
+	struct buf msg;
+	buf_init(&msg, 0);
+	buf_addf(&msg, "%s %s/%s: ", verb, r->host, r->container_name);
+	size_t head = msg.len;
+	if (!old)
+		buf_adds(&msg, "created");
+	else if (!new)
+		buf_adds(&msg, "deleted");
+	else
+		store_record_describe_changes(old, new, &msg);
+	if (msg.len == head)
+		buf_adds(&msg, "live state");
+	en.kind = kind;
+	en.id = r->id;
+	if (!old || !new || !store_record_equal(old, new, STORE_FIELD_INVENTORY))
+		en.flags |= STORE_JOURNAL_INVENTORY;
+	char *path_new = new ? store_naming_service_path(new->host, new->container_name) : NULL;
+	char *path_old = old ? store_naming_service_path(old->host, old->container_name) : NULL;
+	if (path_old && (!path_new || strcmp(path_old, path_new)))
+		en.path_before = path_old;
+	en.author = (char *)author;
+	en.message = msg.data;
+	int rc = store_journal_append(t, &en, e);
+	free(path_new);
+	free(path_old);
+	buf_release(&msg);
+	return rc;
+}
+
+int store_ops_register(struct store_txn *t, const struct store_payload *p, int ownership,
+		       int64_t now, struct store_record *out, int *status, struct err *e)
+{
+	struct store_record rec, before;
+	store_record_init(&rec);
+	store_record_init(&before);
+	uint64_t id;
+	int exists = !store_db_find(t, p->host, p->container_name, &id, NULL);
+	int rc = exists ? store_db_get(t, id, &rec, e) : store_db_next_id(t, &rec.id, e);
+	if (rc)
+		goto out;
+	if (exists)
+		store_record_copy(&before, &rec);
+	struct store_merge_ctx ctx = {store_db_exposure(t), ownership, now};
+	int st = store_merge_register(&rec, exists, p, &ctx);
+	if (st != STORE_MERGE_SKIPPED) {
+		rc = store_db_put(t, &rec, e);
+		if (!rc && st != STORE_MERGE_UNCHANGED) {
+			char *author = xasprintf("notifier@%s", p->host);
+			rc = journal_change(t, STORE_CHANGE_REGISTER, "register",
+					    exists ? &before : NULL, &rec, author, e);
+			free(author);
+		}
+		if (rc)
+			goto out;
+	}
+	*status = st;
+	if (out) {
+		*out = rec;
+		store_record_init(&rec);
+	}
+out:
+	store_record_release(&rec);
+	store_record_release(&before);
+	return rc;
+}
+
+static void edit_url(char **url, int *source, const struct store_pstr *v)
+{
+	if (v->state == STORE_P_ABSENT)
+		return;
+	if (v->state == STORE_P_VALUE && v->value[0]) {
+		store_set_str(url, v->value);
+		*source = STORE_SRC_UI_EDIT;
+	} else {
+		/* Clearing hands the URL back to the synthesizer. */
+		store_set_str(url, NULL);
+		*source = STORE_SRC_NONE;
+	}
+}
+
+static void edit_str(char **field, const struct store_pstr *v)
+{
+	if (v->state == STORE_P_VALUE)
+		store_set_str(field, v->value[0] ? v->value : NULL);
+	else if (v->state == STORE_P_NULL)
+		store_set_str(field, NULL);
+}
+
+static void edit_bool(int *field, const struct store_pbool *v)
+{
+	if (v->state == STORE_P_VALUE)
+		*field = v->value;
+	else if (v->state == STORE_P_NULL)
+		*field = 0;
+}
+
+static void apply_edit(struct store_record *rec, const struct store_edit *ed,
+		       const json_t *exposure)
+{
+	if (ed->host.state == STORE_P_VALUE)
+		store_set_str(&rec->host, ed->host.value);
+	if (ed->container_name.state == STORE_P_VALUE)
+		store_set_str(&rec->container_name, ed->container_name.value);
+	edit_str(&rec->stack_name, &ed->stack_name);
+	edit_url(&rec->internalurl, &rec->internalurl_source, &ed->internalurl);
+	edit_url(&rec->externalurl, &rec->externalurl_source, &ed->externalurl);
+	edit_bool(&rec->internal_health_check_enabled, &ed->internal_health_check_enabled);
+	edit_bool(&rec->external_health_check_enabled, &ed->external_health_check_enabled);
+	edit_bool(&rec->is_static, &ed->is_static);
+	edit_str(&rec->group_name, &ed->group_name);
+	edit_str(&rec->notes, &ed->notes);
+	if (ed->sort_priority.state != STORE_P_ABSENT) {
+		rec->sort_priority.set = ed->sort_priority.state == STORE_P_VALUE;
+		rec->sort_priority.value = rec->sort_priority.set ? ed->sort_priority.value : 0;
+	}
+	if (ed->image_icon.state != STORE_P_ABSENT) {
+		edit_str(&rec->image_icon, &ed->image_icon);
+		rec->image_icon_source = rec->image_icon ? STORE_ICON_UI_EDIT : STORE_ICON_NONE;
+	}
+	store_synthesize(rec, exposure);
+}
+
+int store_ops_add(struct store_txn *t, const struct store_edit *ed, const char *author, int64_t now,
+		  struct store_record *out, struct err *e)
+{
+	if (ed->host.state != STORE_P_VALUE || ed->container_name.state != STORE_P_VALUE)
+		return err_set(e, ERR_INVAL, "host and container_name are required");
+	uint64_t other;
+	if (!store_db_find(t, ed->host.value, ed->container_name.value, &other, NULL))
+		return err_set(e, ERR_EXISTS, "service '%s/%s' already exists (id %llu)",
+			       ed->host.value, ed->container_name.value,
+			       (unsigned long long)other);
+	struct store_record rec;
+	store_record_init(&rec);
+	int rc = store_db_next_id(t, &rec.id, e);
+	if (rc)
+		goto out;
+	apply_edit(&rec, ed, store_db_exposure(t));
+	if (!rec.image_icon) {
+		rec.image_icon = store_derive_icon(NULL, rec.container_name);
+		rec.image_icon_source = STORE_ICON_DERIVED;
+	}
+	rec.last_updated = now;
+	rc = store_db_put(t, &rec, e);
+	if (!rc)
+		rc = journal_change(t, STORE_CHANGE_ADD, "add", NULL, &rec, author, e);
+	if (!rc && out) {
+		*out = rec;
+		store_record_init(&rec);
+	}
+out:
+	store_record_release(&rec);
+	return rc;
+}
+
+int store_ops_edit(struct store_txn *t, uint64_t id, const struct store_edit *ed,
+		   const char *author, int64_t now, struct store_record *out, struct err *e)
+{
+	struct store_record rec, before;
+	store_record_init(&before);
+	int rc = store_db_get(t, id, &rec, e);
+	if (rc)
+		return rc;
+	store_record_copy(&before, &rec);
+	apply_edit(&rec, ed, store_db_exposure(t));
+	int changed = !store_record_equal(&before, &rec, STORE_FIELD_INVENTORY);
+	if (changed) {
+		rec.last_updated = now;
+		rc = store_db_put(t, &rec, e);
+		if (!rc)
+			rc = journal_change(t, STORE_CHANGE_EDIT, "edit", &before, &rec, author, e);
+	}
+	if (!rc && out) {
+		*out = rec;
+		store_record_init(&rec);
+	}
+	store_record_release(&rec);
+	store_record_release(&before);
+	return rc;
+}
+
+int store_ops_delete(struct store_txn *t, uint64_t id, const char *author, struct err *e)
+{
+	struct store_record rec;
+	int rc = store_db_get(t, id, &rec, e);
+	if (rc)
+		return rc;
+	rc = store_db_del(t, id, e);
+	if (!rc)
+		rc = journal_change(t, STORE_CHANGE_DELETE, "delete", &rec, NULL, author, e);
+	store_record_release(&rec);
+	return rc;
+}
+
+static int journal_simple(struct store_txn *t, int kind, const char *author, const char *what,
+			  const char *subject, const char *verb, struct err *e)
+{
+	char *msg = xasprintf("%s %s: %s", what, subject, verb);
+	struct store_journal_entry en = {0};
+	en.kind = kind;
+	en.flags = STORE_JOURNAL_INVENTORY;
+	en.author = (char *)author;
+	en.message = msg;
+	int rc = store_journal_append(t, &en, e);
+	free(msg);
+	return rc;
+}
+
+int store_ops_group_put(struct store_txn *t, const json_t *group, const char *author,
+			struct err *e)
+{
+	int rc = store_group_put(t, group, e);
+	if (rc)
+		return rc;
+	return journal_simple(t, STORE_CHANGE_GROUP, author, "group",
+			      json_string_value(json_object_get(group, "name")), "updated", e);
+}
+
+int store_ops_group_delete(struct store_txn *t, const char *name, const char *author,
+			   struct err *e)
+{
+	int rc = store_group_del(t, name, e);
+	if (rc)
+		return rc;
+	return journal_simple(t, STORE_CHANGE_GROUP, author, "group", name, "deleted", e);
+}
+
+struct resynth {
+	struct store_txn *t;
+	const json_t *exposure;
+	const char *author;
+	int64_t now;
+	struct store_record *changed;
+	size_t n, alloc;
+};
+
+static int collect_resynth(const struct store_record *r, void *arg)
+{
+	struct resynth *rs = arg;
+	struct store_record copy;
+	store_record_copy(&copy, r);
+	store_synthesize(&copy, rs->exposure);
+	if (store_record_equal(r, &copy, STORE_FIELD_INVENTORY)) {
+		store_record_release(&copy);
+		return 0;
+	}
+	if (rs->n == rs->alloc) {
+		rs->alloc = rs->alloc ? rs->alloc * 2 : 16;
+		rs->changed = xrealloc(rs->changed, rs->alloc * 2 * sizeof(*rs->changed));
+	}
+	/* Pairs: before, after. */
+	store_record_copy(&rs->changed[2 * rs->n], r);
+	rs->changed[2 * rs->n + 1] = copy;
+	rs->n++;
+	return 0;
+}
+
+int store_ops_exposure_put(struct store_txn *t, const json_t *exposure, const char *author,
+			   int64_t now, struct err *e)
+{
+	int rc = store_setting_put(t, "exposure", exposure, e);
+	if (!rc)
+		rc = journal_simple(t, STORE_CHANGE_SETTINGS, author, "settings", "exposure",
+				    "updated", e);
+	if (rc)
+		return rc;
+	struct resynth rs = {t, exposure, author, now, NULL, 0, 0};
+	/* Collect first: LMDB cursors must not see their own writes mid-walk. */
+	rc = store_db_foreach(t, collect_resynth, &rs, e);
+	for (size_t i = 0; i < rs.n; i++) {
+		struct store_record *after = &rs.changed[2 * i + 1];
+		after->last_updated = now;
+		if (!rc)
+			rc = store_db_put(t, after, e);
+		if (!rc)
+			rc = journal_change(t, STORE_CHANGE_SETTINGS, "exposure",
+					    &rs.changed[2 * i], after, author, e);
+		store_record_release(&rs.changed[2 * i]);
+		store_record_release(after);
+	}
+	free(rs.changed);
+	return rc;
+}

@@ -1,0 +1,67 @@
+/*
+ * The store's write functions: one per kind of change. Each validates
+ * what it must, applies its merge rules, and appends a journal entry in the
+ * caller's write transaction, so a change and its journal entry are durable
+ * together (or not at all). Nothing here commits: callers batch.
+ */
+#ifndef STORE_OPS_H
+#define STORE_OPS_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../common/err.h"
+#include "db.h"
+#include "payload.h"
+#include "record.h"
+
+/* An operator's edit: each field is absent, null (clear) or a value. */
+struct store_edit {
+	struct store_pstr host;
+	struct store_pstr container_name;
+	struct store_pstr internalurl;
+	struct store_pstr externalurl;
+	struct store_pbool internal_health_check_enabled;
+	struct store_pbool external_health_check_enabled;
+	struct store_pstr group_name;
+	struct store_pint sort_priority;
+	struct store_pstr image_icon;
+	struct store_pbool is_static;
+	struct store_pstr notes;
+	struct store_pstr stack_name;
+};
+
+/* Validate an operator edit body (PATCH/POST); ERR_INVAL with problems in v. */
+int store_edit_from_json(struct store_edit *out, const json_t *body, struct store_verr *v);
+/* Free an edit's strings. */
+void store_edit_release(struct store_edit *ed);
+
+/*
+ * A notifier's registration. *status gets an enum store_merge_status; out
+ * (if non-NULL) the stored record. The author is "notifier@<host>".
+ */
+int store_ops_register(struct store_txn *t, const struct store_payload *p, int ownership,
+		       int64_t now, struct store_record *out, int *status, struct err *e);
+/* An operator adds a service; host and container_name are required. */
+int store_ops_add(struct store_txn *t, const struct store_edit *ed, const char *author, int64_t now,
+		  struct store_record *out, struct err *e);
+/* An operator edits a service. ERR_NOTFOUND, ERR_EXISTS (rename onto another). */
+int store_ops_edit(struct store_txn *t, uint64_t id, const struct store_edit *ed,
+		   const char *author, int64_t now, struct store_record *out, struct err *e);
+/* Delete a service. ERR_NOTFOUND. */
+int store_ops_delete(struct store_txn *t, uint64_t id, const char *author, struct err *e);
+/* Create or replace a group {"name", "icon", "sort_priority"}. */
+int store_ops_group_put(struct store_txn *t, const json_t *group, const char *author,
+			struct err *e);
+/* Delete a group. ERR_NOTFOUND. */
+int store_ops_group_delete(struct store_txn *t, const char *name, const char *author,
+			   struct err *e);
+/*
+ * Replace the exposure settings (already validated) and re-run the
+ * synthesizer for every service.
+ */
+int store_ops_exposure_put(struct store_txn *t, const json_t *exposure, const char *author,
+			   int64_t now, struct err *e);
+
+#endif
