@@ -30,6 +30,7 @@ struct store_txn {
 	struct store_db *db;
 	MDB_txn *txn;
 	json_t *exposure; /* reference held for the txn's lifetime */
+	json_t *retired;  /* older exposure references handed out in this txn */
 };
 
 static int mdb_fail(struct err *e, int rc, const char *what)
@@ -175,6 +176,7 @@ int store_txn_commit(struct store_txn *t, struct err *e)
 {
 	int rc = mdb_txn_commit(t->txn);
 	json_decref(t->exposure);
+	json_decref(t->retired);
 	free(t);
 	return rc ? mdb_fail(e, rc, "commit transaction") : 0;
 }
@@ -185,6 +187,7 @@ void store_txn_abort(struct store_txn *t)
 		return;
 	mdb_txn_abort(t->txn);
 	json_decref(t->exposure);
+	json_decref(t->retired);
 	free(t);
 }
 
@@ -527,7 +530,16 @@ int store_setting_put(struct store_txn *t, const char *key, const json_t *value,
 	MDB_val k = {strlen(key), (void *)key}, v = {strlen(s), s};
 	int rc = mdb_put(t->txn, t->db->settings, &k, &v, 0);
 	free(s);
-	return rc ? mdb_fail(e, rc, "write setting") : 0;
+	if (rc)
+		return mdb_fail(e, rc, "write setting");
+	if (!strcmp(key, "exposure") && t->exposure) {
+		/* Reload on next use; earlier borrowers keep theirs until the txn ends. */
+		if (!t->retired)
+			t->retired = json_array();
+		json_array_append_new(t->retired, t->exposure);
+		t->exposure = NULL;
+	}
+	return 0;
 }
 
 const json_t *store_db_exposure(struct store_txn *t)

@@ -254,36 +254,77 @@ static int stage_path(struct store_git *g, const char *path, struct err *e)
 	return rc;
 }
 
-/* Create the commit and move HEAD's branch to it (compare-and-swap on parent). */
-static int make_commit(struct store_git *g, const git_oid *tree_id, git_commit *parent,
-                       const char *name, const char *email, const char *message, git_oid *out,
-                       struct err *e)
+/*
+ * Point HEAD's branch (or a detached HEAD) at id, but only if it still
+ * points at parent (or, for a first commit, does not exist yet). The
+ * reflog records the commit's author, as git_commit_create would.
+ */
+static int move_head(struct store_git *g, const git_oid *id, git_commit *parent,
+                     const git_signature *who, const char *message, struct err *e)
 {
-	git_signature *sig = NULL;
+	git_reference *head = NULL, *moved = NULL;
+	const char *name = "HEAD";
+	int rc = 0;
+	char *log = xasprintf("commit%s: %.*s", parent ? "" : " (initial)",
+	                      (int)strcspn(message, "\n"), message);
+	if (git_reference_lookup(&head, g->repo, "HEAD") < 0 ||
+	    git_repository_set_ident(g->repo, who->name, who->email) < 0) {
+		rc = git_fail(e, ERR_GIT, "read HEAD of", g->workdir);
+		goto out;
+	}
+	if (git_reference_type(head) == GIT_REFERENCE_SYMBOLIC)
+		name = git_reference_symbolic_target(head);
+	if ((parent ? git_reference_create_matching(&moved, g->repo, name, id, 1,
+	                                            git_commit_id(parent), log)
+	            : git_reference_create(&moved, g->repo, name, id, 0, log)) < 0)
+		rc = git_fail(e, ERR_GIT, "update branch of", g->workdir);
+	git_repository_set_ident(g->repo, NULL, NULL);
+out:
+	git_reference_free(moved);
+	git_reference_free(head);
+	free(log);
+	return rc;
+}
+
+/* Author signature (time = now) and cleaned-up message; ERR_INVAL when unusable. */
+static int prepare_commit(struct store_git *g, const char *name, const char *email,
+                          const char *message, git_signature **sig, git_buf *msg, struct err *e)
+{
+	if (!name || !email || !message)
+		return err_set(e, ERR_INVAL, "cannot commit '%s': author and message required",
+		               g->workdir);
+	if (git_signature_now(sig, name, email) < 0)
+		return err_set(e, ERR_INVAL, "bad author '%s <%s>': %s", name, email, git_msg());
+	if (git_message_prettify(msg, message, 0, '#') < 0)
+		return git_fail(e, ERR_GIT, "format commit message for", g->workdir);
+	if (msg->size == 0)
+		return err_set(e, ERR_INVAL, "cannot commit '%s': empty message", g->workdir);
+	return 0;
+}
+
+/*
+ * Create the commit object, make everything written so far durable, then
+ * move the branch: after a power cut the ref never names an object whose
+ * bytes did not reach the disk. (A kill -9 needs no sync; the page cache
+ * survives it.)
+ */
+static int make_commit(struct store_git *g, const git_oid *tree_id, git_commit *parent,
+                       const git_signature *sig, const char *message, git_oid *out, struct err *e)
+{
 	git_tree *tree = NULL;
-	git_buf msg = GIT_BUF_INIT;
 	const git_commit *parents[1] = {parent};
 	int rc = 0;
-	if (git_signature_now(&sig, name, email) < 0) {
-		rc = err_set(e, ERR_INVAL, "bad author '%s <%s>': %s", name, email, git_msg());
-		goto out;
-	}
-	if (git_message_prettify(&msg, message, 0, '#') < 0) {
-		rc = git_fail(e, ERR_GIT, "format commit message for", g->workdir);
-		goto out;
-	}
-	if (msg.size == 0) {
-		rc = err_set(e, ERR_INVAL, "cannot commit '%s': empty message", g->workdir);
-		goto out;
-	}
 	if (git_tree_lookup(&tree, g->repo, tree_id) < 0 ||
-	    git_commit_create(out, g->repo, "HEAD", sig, sig, NULL, msg.ptr, tree, parent ? 1 : 0,
-	                      parents) < 0)
+	    git_commit_create(out, g->repo, NULL, sig, sig, NULL, message, tree, parent ? 1 : 0,
+	                      parents) < 0) {
 		rc = git_fail(e, ERR_GIT, "commit", g->workdir);
+		goto out;
+	}
+	if ((rc = fileio_syncfs(git_repository_path(g->repo), e)))
+		goto out;
+	rc = move_head(g, out, parent, sig, message, e);
 out:
 	git_tree_free(tree);
-	git_buf_dispose(&msg);
-	git_signature_free(sig);
 	return rc;
 }
 
@@ -297,14 +338,17 @@ int store_git_commit_paths(struct store_git *g, const char *const *paths, size_t
                            const char *author_name, const char *author_email, const char *message,
                            int *committed, char *commit_hex, struct err *e)
 {
+	git_signature *sig = NULL;
+	git_buf msg = GIT_BUF_INIT;
 	git_commit *head = NULL;
 	git_oid tree_id, commit_id;
-	int rc = 0, staging = 0;
-	if (!author_name || !author_email || !message)
-		return err_set(e, ERR_INVAL, "cannot commit '%s': author and message required",
-		               g->workdir);
-	if (git_index_read(g->index, 0) < 0)
-		return git_fail(e, ERR_GIT, "read index of", g->workdir);
+	int rc, staging = 0, made = 0;
+	if ((rc = prepare_commit(g, author_name, author_email, message, &sig, &msg, e)))
+		goto out;
+	if (git_index_read(g->index, 0) < 0) {
+		rc = git_fail(e, ERR_GIT, "read index of", g->workdir);
+		goto out;
+	}
 	staging = 1;
 	for (size_t i = 0; i < npaths; i++)
 		if ((rc = check_path(paths[i], e)) || (rc = stage_path(g, paths[i], e)))
@@ -320,22 +364,23 @@ int store_git_commit_paths(struct store_git *g, const char *const *paths, size_t
 		goto out;
 	}
 	staging = 0;
-	if (head ? git_oid_equal(&tree_id, git_commit_tree_id(head))
-	         : git_index_entrycount(g->index) == 0) {
-		*committed = 0;
-		goto out;
+	if (head ? !git_oid_equal(&tree_id, git_commit_tree_id(head))
+	         : git_index_entrycount(g->index) > 0) {
+		if ((rc = make_commit(g, &tree_id, head, sig, msg.ptr, &commit_id, e)))
+			goto out;
+		made = 1;
+		if (commit_hex)
+			git_oid_tostr(commit_hex, STORE_GIT_HEX_SIZE, &commit_id);
 	}
-	if ((rc =
-	         make_commit(g, &tree_id, head, author_name, author_email, message, &commit_id, e)))
-		goto out;
-	*committed = 1;
-	if (commit_hex)
-		git_oid_tostr(commit_hex, STORE_GIT_HEX_SIZE, &commit_id);
+	if (committed)
+		*committed = made;
 out:
 	/* Drop what a failed batch half-staged; the next call restages from the work tree. */
 	if (rc && staging)
 		git_index_read(g->index, 1);
 	git_commit_free(head);
+	git_buf_dispose(&msg);
+	git_signature_free(sig);
 	return rc;
 }
 

@@ -8,13 +8,15 @@
  *   the repository under .git. Callers guarantee, with their own flock, that
  *   no other portolan process uses the same repository, so lock files found
  *   at open are stale (left by a process killed with -9) and are removed.
- * - A commit becomes visible only when the branch ref moves, and the index
- *   is written before that, so a crash at any point leaves a repository that
- *   `git fsck` accepts and whose next commit picks up whatever the work tree
- *   holds for the named paths.
+ * - A commit becomes visible only when the branch ref moves. Objects and
+ *   the index are written first and synced to disk (one syncfs) before the
+ *   ref moves, so after a kill -9 or a power cut the ref never names an
+ *   object that is missing or was cut short, and `git fsck` stays clean. The index is never older
+ *   than HEAD, so a file written but not yet staged (or staged but not yet
+ *   committed) when the process died goes out with the next commit.
  * - Behaviour does not depend on the machine's git configuration: global,
- *   XDG and system config files are not read; author and committer are
- *   always given explicitly.
+ *   XDG and system config and attribute files are not read (a process-wide
+ *   libgit2 setting); author and committer are always given explicitly.
  * - No empty commits: a batch whose tree equals HEAD's tree commits nothing.
  * A struct store_git is not thread-safe; use it from one thread at a time.
  */

@@ -23,27 +23,19 @@ struct key_spec {
 
 /* Key order here is the canonical order. */
 static const struct key_spec network_keys[] = {
-	{"name", K_STR},
-	{"aliases", K_STR_LIST},
-	{NULL, K_STR},
+    {"name", K_STR},
+    {"aliases", K_STR_LIST},
+    {NULL, K_STR},
 };
 
 static const struct key_spec port_keys[] = {
-	{"container_port", K_INT},
-	{"protocol", K_STR},
-	{"host_ip", K_STR},
-	{"host_port", K_INT},
-	{NULL, K_STR},
+    {"container_port", K_INT}, {"protocol", K_STR}, {"host_ip", K_STR},
+    {"host_port", K_INT},      {NULL, K_STR},
 };
 
 static const struct key_spec observation_keys[] = {
-	{"layer", K_STR},
-	{"hostname", K_OPT_STR},
-	{"tls", K_BOOL},
-	{"path_prefix", K_OPT_STR},
-	{"auth", K_OPT_STR},
-	{"details", K_OPT_OBJ},
-	{NULL, K_STR},
+    {"layer", K_STR},    {"hostname", K_OPT_STR}, {"tls", K_BOOL}, {"path_prefix", K_OPT_STR},
+    {"auth", K_OPT_STR}, {"details", K_OPT_OBJ},  {NULL, K_STR},
 };
 
 struct list_spec {
@@ -52,10 +44,10 @@ struct list_spec {
 };
 
 static const struct list_spec lists[] = {
-	{"networks", network_keys},
-	{"exposed_ports", NULL},
-	{"published_ports", port_keys},
-	{"exposure_observations", observation_keys},
+    {"networks", network_keys},
+    {"exposed_ports", NULL},
+    {"published_ports", port_keys},
+    {"exposure_observations", observation_keys},
 };
 
 #define NLISTS (sizeof(lists) / sizeof(lists[0]))
@@ -91,11 +83,13 @@ static json_t *canon_int(const json_t *val, const json_t *loc, struct store_verr
 	if (!store_coerce_int(val, &n))
 		return json_integer((json_int_t)n);
 	if (json_is_string(val))
-		store_verr_add(v, loc, "int_parsing",
-			       "Input should be a valid integer, unable to parse string as an integer");
+		store_verr_add(
+		    v, loc, "int_parsing",
+		    "Input should be a valid integer, unable to parse string as an integer");
 	else if (json_is_real(val))
-		store_verr_add(v, loc, "int_parsing",
-			       "Input should be a valid integer, got a number with a fractional part");
+		store_verr_add(
+		    v, loc, "int_parsing",
+		    "Input should be a valid integer, got a number with a fractional part");
 	else
 		store_verr_add(v, loc, "int_parsing", "Input should be a valid integer");
 	return NULL;
@@ -108,7 +102,8 @@ static json_t *canon_bool(const json_t *val, const json_t *loc, struct store_ver
 		return json_false();
 	if (!store_coerce_bool(val, &b))
 		return json_boolean(b);
-	store_verr_add(v, loc, "bool_parsing", "Input should be a valid boolean, unable to interpret input");
+	store_verr_add(v, loc, "bool_parsing",
+	               "Input should be a valid boolean, unable to interpret input");
 	return NULL;
 }
 
@@ -123,7 +118,7 @@ static json_t *canon_string_list(const json_t *val, const json_t *loc, struct st
 	json_t *out = json_array();
 	size_t i, before = nproblems(v);
 	json_t *item;
-	json_array_foreach(val, i, item) {
+	json_array_foreach (val, i, item) {
 		json_t *l = store_loc_index(loc, i);
 		json_t *s = canon_string(item, l, v);
 		if (s)
@@ -139,7 +134,7 @@ static json_t *canon_string_list(const json_t *val, const json_t *loc, struct st
 
 /* Canonical value of one key; NULL when a problem was recorded. */
 static json_t *canon_key(enum item_kind kind, const json_t *val, const json_t *loc,
-			 struct store_verr *v)
+                         struct store_verr *v)
 {
 	int absent_or_null = !val || json_is_null(val);
 	switch (kind) {
@@ -174,7 +169,7 @@ static int is_known_key(const struct key_spec *keys, const char *name)
 
 /* Canonical object for one list item; NULL when a problem was recorded. */
 static json_t *canon_object(const json_t *item, const struct key_spec *keys, const json_t *loc,
-			    struct store_verr *v)
+                            struct store_verr *v)
 {
 	if (!json_is_object(item)) {
 		store_verr_add(v, loc, "dict_type", "Input should be a valid dictionary");
@@ -196,7 +191,7 @@ static json_t *canon_object(const json_t *item, const struct key_spec *keys, con
 	}
 	const char *name;
 	json_t *val;
-	json_object_foreach((json_t *)item, name, val) {
+	json_object_foreach ((json_t *)item, name, val) {
 		if (is_known_key(keys, name))
 			continue;
 		json_t *l = store_loc_key(loc, name);
@@ -220,7 +215,7 @@ static int dropped(const struct list_spec *spec, const json_t *c)
 }
 
 static json_t *canon_list(const struct list_spec *spec, const json_t *value, const json_t *loc,
-			  struct store_verr *v)
+                          struct store_verr *v)
 {
 	if (!json_is_array(value)) {
 		store_verr_add(v, loc, "list_type", "Input should be a valid list");
@@ -230,9 +225,10 @@ static json_t *canon_list(const struct list_spec *spec, const json_t *value, con
 	json_t *out = json_array();
 	size_t i;
 	json_t *item;
-	json_array_foreach(value, i, item) {
+	json_array_foreach (value, i, item) {
 		json_t *l = store_loc_index(loc, i);
-		json_t *c = spec->keys ? canon_object(item, spec->keys, l, v) : canon_string(item, l, v);
+		json_t *c =
+		    spec->keys ? canon_object(item, spec->keys, l, v) : canon_string(item, l, v);
 		if (c && dropped(spec, c))
 			json_decref(c);
 		else if (c)
@@ -247,7 +243,7 @@ static json_t *canon_list(const struct list_spec *spec, const json_t *value, con
 }
 
 int store_list_canon(const char *field, const json_t *value, const json_t *loc,
-		     struct store_verr *v, char **out)
+                     struct store_verr *v, char **out)
 {
 	json_t *own_loc = loc ? json_deep_copy(loc) : store_loc_key(NULL, field);
 	json_t *canon = NULL;

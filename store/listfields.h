@@ -32,6 +32,6 @@ int store_list_is_field(const char *name);
  * Returns 0, or ERR_INVAL with every problem recorded (*out untouched).
  */
 int store_list_canon(const char *field, const json_t *value, const json_t *loc,
-		     struct store_verr *v, char **out);
+                     struct store_verr *v, char **out);
 
 #endif

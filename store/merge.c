@@ -40,8 +40,12 @@ static void apply_image(struct store_record *rec, const char *ref)
 {
 	struct store_imageref ir;
 	if (store_imageref_parse(&ir, ref) < 0) {
-		/* Unparseable refs are kept whole rather than dropped. */
+		/* Unparseable refs are kept whole; no stale parts of the old image. */
+		store_set_str(&rec->image_registry, NULL);
+		store_set_str(&rec->image_owner, NULL);
 		store_set_str(&rec->image_name, ref);
+		store_set_str(&rec->image_tag, NULL);
+		store_set_str(&rec->image_digest, NULL);
 		return;
 	}
 	store_set_str(&rec->image_registry, ir.registry);

@@ -1,6 +1,7 @@
 #include "mirror.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,82 +90,7 @@ const char *store_mirror_repo(const struct store_mirror *m)
 	return m->repo;
 }
 
-/* What one batch of journal entries asks the mirror to do. */
-struct batch {
-	uint64_t last_seq;
-	char *author;
-	uint64_t *ids;
-	size_t nids, alloc_ids;
-	char **removed; /* paths services had before (renamed or deleted) */
-	size_t nremoved, alloc_removed;
-	int groups, settings;
-	struct buf message;
-	size_t nmessages;
-};
-
-static void batch_release(struct batch *b)
-{
-	free(b->author);
-	free(b->ids);
-	for (size_t i = 0; i < b->nremoved; i++)
-		free(b->removed[i]);
-	free(b->removed);
-	buf_release(&b->message);
-}
-
-static void batch_add_id(struct batch *b, uint64_t id)
-{
-	if (b->nids == b->alloc_ids) {
-		b->alloc_ids = b->alloc_ids ? 2 * b->alloc_ids : 64;
-		b->ids = xrealloc(b->ids, b->alloc_ids * sizeof(*b->ids));
-	}
-	b->ids[b->nids++] = id;
-}
-
-static void batch_add_removed(struct batch *b, const char *path)
-{
-	if (b->nremoved == b->alloc_removed) {
-		b->alloc_removed = b->alloc_removed ? 2 * b->alloc_removed : 16;
-		b->removed = xrealloc(b->removed, b->alloc_removed * sizeof(*b->removed));
-	}
-	b->removed[b->nremoved++] = xstrdup(path);
-}
-
-/* Journal callback: gather entries until the author changes. */
-static int collect(const struct store_journal_entry *en, void *arg)
-{
-	struct batch *b = arg;
-	const char *author = en->author ? en->author : "portolan";
-	if (!(en->flags & STORE_JOURNAL_INVENTORY)) {
-		b->last_seq = en->seq;
-		return 0;
-	}
-	if (b->author && strcmp(b->author, author))
-		return 1; /* next batch */
-	if (!b->author)
-		b->author = xstrdup(author);
-	b->last_seq = en->seq;
-	if (en->kind == STORE_CHANGE_GROUP)
-		b->groups = 1;
-	else if (en->kind == STORE_CHANGE_SETTINGS && !en->id)
-		b->settings = 1;
-	else
-		batch_add_id(b, en->id);
-	if (en->path_before)
-		batch_add_removed(b, en->path_before);
-	if (b->nmessages < MESSAGE_LINES)
-		buf_addf(&b->message, "%s\n", en->message ? en->message : "change");
-	b->nmessages++;
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* A growing list of repo paths to stage. */
+/* A growing list of repo paths (owned strings). */
 struct paths {
 	char **v;
 	size_t n, alloc;
@@ -184,6 +110,113 @@ static void paths_release(struct paths *p)
 	for (size_t i = 0; i < p->n; i++)
 		free(p->v[i]);
 	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * The changes of one author within a batch: they become one commit. Git
+ * has one author per commit, so notifiers on five hosts registering at
+ * once give five commits per batch, not one per registration.
+ */
+struct author_group {
+	char *author;
+	struct buf message;
+	size_t nmessages;
+	struct paths staged;
+};
+
+/* A service touched in the batch; the last author to touch it commits its file. */
+struct touched {
+	uint64_t id;
+	size_t order;
+	size_t group;
+};
+
+struct batch {
+	uint64_t last_seq;
+	struct author_group *groups;
+	size_t ngroups;
+	struct touched *touched;
+	size_t ntouched, alloc_touched;
+	struct paths removed; /* paths services had before (renamed or deleted) */
+	size_t *removed_group;
+	size_t groups_file_group, exposure_file_group; /* SIZE_MAX: untouched */
+};
+
+static void batch_init(struct batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->groups_file_group = b->exposure_file_group = SIZE_MAX;
+}
+
+static void batch_release(struct batch *b)
+{
+	for (size_t i = 0; i < b->ngroups; i++) {
+		free(b->groups[i].author);
+		buf_release(&b->groups[i].message);
+		paths_release(&b->groups[i].staged);
+	}
+	free(b->groups);
+	free(b->touched);
+	paths_release(&b->removed);
+	free(b->removed_group);
+}
+
+static size_t group_of(struct batch *b, const char *author)
+{
+	for (size_t i = 0; i < b->ngroups; i++)
+		if (!strcmp(b->groups[i].author, author))
+			return i;
+	b->groups = xrealloc(b->groups, (b->ngroups + 1) * sizeof(*b->groups));
+	struct author_group *g = &b->groups[b->ngroups];
+	memset(g, 0, sizeof(*g));
+	g->author = xstrdup(author);
+	buf_init(&g->message, 0);
+	return b->ngroups++;
+}
+
+static void touch(struct batch *b, uint64_t id, size_t group)
+{
+	if (b->ntouched == b->alloc_touched) {
+		b->alloc_touched = b->alloc_touched ? 2 * b->alloc_touched : 64;
+		b->touched = xrealloc(b->touched, b->alloc_touched * sizeof(*b->touched));
+	}
+	b->touched[b->ntouched] = (struct touched){id, b->ntouched, group};
+	b->ntouched++;
+}
+
+/* Journal callback: sort each inventory change into its author's group. */
+static int collect(const struct store_journal_entry *en, void *arg)
+{
+	struct batch *b = arg;
+	b->last_seq = en->seq;
+	if (!(en->flags & STORE_JOURNAL_INVENTORY))
+		return 0;
+	size_t g = group_of(b, en->author ? en->author : "portolan");
+	if (en->kind == STORE_CHANGE_GROUP)
+		b->groups_file_group = g;
+	else if (en->kind == STORE_CHANGE_SETTINGS && !en->id)
+		b->exposure_file_group = g;
+	else
+		touch(b, en->id, g);
+	if (en->path_before) {
+		paths_add(&b->removed, xstrdup(en->path_before));
+		b->removed_group = xrealloc(b->removed_group, b->removed.n * sizeof(size_t));
+		b->removed_group[b->removed.n - 1] = g;
+	}
+	struct author_group *ag = &b->groups[g];
+	if (ag->nmessages < MESSAGE_LINES)
+		buf_addf(&ag->message, "%s\n", en->message ? en->message : "change");
+	ag->nmessages++;
+	return 0;
+}
+
+static int cmp_touched(const void *a, const void *b)
+{
+	const struct touched *x = a, *y = b;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
 }
 
 static int write_repo_file(struct store_mirror *m, const char *rel, const struct buf *content,
@@ -195,32 +228,36 @@ static int write_repo_file(struct store_mirror *m, const char *rel, const struct
 	return rc;
 }
 
-/* Write the current YAML of every service in the batch; removed paths first. */
+/*
+ * Bring the work tree to the current state of everything in the batch:
+ * removed paths first, then each touched service's YAML (a service moved
+ * onto a removed path is thus written back).
+ */
 static int write_services(struct store_mirror *m, struct store_txn *t, struct batch *b,
-			  struct paths *staged, struct err *e)
+			  struct err *e)
 {
 	int rc = 0;
-	for (size_t i = 0; i < b->nremoved && !rc; i++) {
-		char *full = xasprintf("%s/%s", m->repo, b->removed[i]);
+	for (size_t i = 0; i < b->removed.n && !rc; i++) {
+		char *full = xasprintf("%s/%s", m->repo, b->removed.v[i]);
 		rc = fileio_remove_pruning(full, m->repo, e);
 		free(full);
-		paths_add(staged, xstrdup(b->removed[i]));
+		paths_add(&b->groups[b->removed_group[i]].staged, xstrdup(b->removed.v[i]));
 	}
-	qsort(b->ids, b->nids, sizeof(*b->ids), cmp_u64);
+	qsort(b->touched, b->ntouched, sizeof(*b->touched), cmp_touched);
 	struct buf yaml;
 	buf_init(&yaml, 0);
-	for (size_t i = 0; i < b->nids && !rc; i++) {
-		if (i && b->ids[i] == b->ids[i - 1])
-			continue;
+	for (size_t i = 0; i < b->ntouched && !rc; i++) {
+		if (i + 1 < b->ntouched && b->touched[i + 1].id == b->touched[i].id)
+			continue; /* a later change of the same service commits it */
 		struct store_record r;
-		if (store_db_get(t, b->ids[i], &r, NULL))
+		if (store_db_get(t, b->touched[i].id, &r, NULL))
 			continue; /* deleted since: its path_before was removed above */
 		char *rel = store_naming_service_path(r.host, r.container_name);
 		buf_reset(&yaml);
 		rc = store_yaml_emit_record(&r, &yaml);
 		if (!rc)
 			rc = write_repo_file(m, rel, &yaml, e);
-		paths_add(staged, rel);
+		paths_add(&b->groups[b->touched[i].group].staged, rel);
 		store_record_release(&r);
 	}
 	buf_release(&yaml);
@@ -248,44 +285,56 @@ static char *author_email(const char *author)
 	return strchr(author, '@') ? xstrdup(author) : xasprintf("%s@portolan.invalid", author);
 }
 
-static void commit_message(const struct batch *b, struct buf *out)
+static void commit_message(const struct author_group *g, struct buf *out)
 {
-	if (b->nmessages == 1) {
-		buf_add(out, b->message.data, b->message.len);
+	if (g->nmessages == 1) {
+		buf_add(out, g->message.data, g->message.len);
 		return;
 	}
-	buf_addf(out, "%zu changes by %s\n\n", b->nmessages, b->author);
-	buf_add(out, b->message.data, b->message.len);
-	if (b->nmessages > MESSAGE_LINES)
-		buf_addf(out, "... and %zu more\n", b->nmessages - MESSAGE_LINES);
+	buf_addf(out, "%zu changes by %s\n\n", g->nmessages, g->author);
+	buf_add(out, g->message.data, g->message.len);
+	if (g->nmessages > MESSAGE_LINES)
+		buf_addf(out, "... and %zu more\n", g->nmessages - MESSAGE_LINES);
 }
 
-/* Write, stage and commit one batch; the caller holds the repo lock and a read txn. */
-static int commit_batch(struct store_mirror *m, struct store_txn *t, struct batch *b,
-			int *committed, struct err *e)
+static int commit_group(struct store_mirror *m, struct author_group *g, int *commits,
+			struct err *e)
 {
-	struct paths staged = {0};
-	int rc = write_services(m, t, b, &staged, e);
-	if (!rc && b->groups) {
+	if (!g->staged.n)
+		return 0;
+	struct buf msg;
+	buf_init(&msg, 0);
+	commit_message(g, &msg);
+	char *email = author_email(g->author);
+	int committed = 0;
+	int rc = store_git_commit_paths(m->git, (const char *const *)g->staged.v, g->staged.n,
+					g->author, email, msg.data, &committed, NULL, e);
+	free(email);
+	buf_release(&msg);
+	if (!rc && committed && commits)
+		(*commits)++;
+	return rc;
+}
+
+/* Write the batch's files, then one commit per author; caller holds the lock and txn. */
+static int commit_batch(struct store_mirror *m, struct store_txn *t, struct batch *b,
+			int *commits, struct err *e)
+{
+	int rc = write_services(m, t, b, e);
+	if (!rc && b->groups_file_group != SIZE_MAX) {
 		json_t *groups = store_group_list(t);
-		rc = write_json_file(m, STORE_GROUPS_FILE, groups, &staged, e);
+		rc = write_json_file(m, STORE_GROUPS_FILE, groups,
+				     &b->groups[b->groups_file_group].staged, e);
 		json_decref(groups);
 	}
-	if (!rc && b->settings)
-		rc = write_json_file(m, STORE_EXPOSURE_FILE, store_db_exposure(t), &staged, e);
-	if (!rc)
+	if (!rc && b->exposure_file_group != SIZE_MAX)
+		rc = write_json_file(m, STORE_EXPOSURE_FILE, store_db_exposure(t),
+				     &b->groups[b->exposure_file_group].staged, e);
+	/* One flush for the whole batch instead of one fsync per file. */
+	if (!rc && b->ngroups)
 		rc = fileio_syncfs(m->repo, e);
-	if (!rc && staged.n) {
-		struct buf msg;
-		buf_init(&msg, 0);
-		commit_message(b, &msg);
-		char *email = author_email(b->author);
-		rc = store_git_commit_paths(m->git, (const char *const *)staged.v, staged.n,
-					    b->author, email, msg.data, committed, NULL, e);
-		free(email);
-		buf_release(&msg);
-	}
-	paths_release(&staged);
+	for (size_t i = 0; i < b->ngroups && !rc; i++)
+		rc = commit_group(m, &b->groups[i], commits, e);
 	return rc;
 }
 
@@ -317,21 +366,15 @@ static int drain_one(struct store_mirror *m, struct store_db *db, int *done, int
 	if (rc)
 		return rc;
 	struct batch b;
-	memset(&b, 0, sizeof(b));
-	buf_init(&b.message, 0);
+	batch_init(&b);
 	uint64_t cursor = store_cursor_get(t, STORE_MIRROR_CURSOR);
 	rc = store_journal_read(t, cursor, BATCH_MAX, collect, &b, e);
-	if (rc > 0)
-		rc = 0; /* the author changed: the rest is the next batch */
 	*done = b.last_seq == 0;
-	int committed = 0;
-	if (!rc && b.author)
-		rc = commit_batch(m, t, &b, &committed, e);
+	if (!rc)
+		rc = commit_batch(m, t, &b, commits, e);
 	store_txn_abort(t);
 	if (!rc && b.last_seq)
 		rc = advance(m, db, b.last_seq, e);
-	if (!rc && committed && commits)
-		(*commits)++;
 	batch_release(&b);
 	return rc;
 }

@@ -7,8 +7,8 @@
 #include "../common/xalloc.h"
 #include "../common/banned.h"
 
-#define PREFIX "services/"
-#define SUFFIX ".yml"
+#define PREFIX     "services/"
+#define SUFFIX     ".yml"
 #define EMPTY_NAME "%00"
 
 static const char hex[] = "0123456789ABCDEF";
@@ -97,7 +97,7 @@ int store_naming_fits(const char *host, const char *container_name)
 	char *h = store_naming_encode(host);
 	char *c = store_naming_encode(container_name);
 	int fits = strlen(h) <= STORE_NAMING_MAX_COMPONENT &&
-		   strlen(c) + strlen(SUFFIX) <= STORE_NAMING_MAX_COMPONENT;
+	           strlen(c) + strlen(SUFFIX) <= STORE_NAMING_MAX_COMPONENT;
 	free(h);
 	free(c);
 	return fits;

@@ -339,7 +339,7 @@ json_t *store_record_to_json(const struct store_record *r, int kinds)
 	return o;
 }
 
-/* A value short enough to quote in a commit subject, else NULL. */
+/* A scalar field's value as text for a commit subject ("(none)" for null). */
 static void describe_value(const struct store_record *r, const struct store_field *f, char *out,
 			   size_t size)
 {
@@ -360,20 +360,23 @@ static void describe_value(const struct store_record *r, const struct store_fiel
 void store_record_describe_changes(const struct store_record *old, const struct store_record *new,
 				   struct buf *out)
 {
+	size_t start = out->len;
 	for (size_t i = 0; i < store_nfields; i++) {
 		const struct store_field *f = &store_fields[i];
 		if (!(f->kind & STORE_FIELD_INVENTORY) || field_equal(old, new, f))
 			continue;
 		/* Parsed image parts read better as one "image" change. */
 		const char *label = !strcmp(f->name, "image_tag") ? "image" : f->name;
+		if (out->len > start)
+			buf_adds(out, ", ");
+		if (f->type == STORE_FT_JSON || f->type == STORE_FT_TEXT) {
+			buf_addf(out, "%s changed", label);
+			continue;
+		}
 		char a[64], b[64];
 		describe_value(old, f, a, sizeof(a));
 		describe_value(new, f, b, sizeof(b));
-		if (out->len)
-			buf_adds(out, ", ");
-		int short_values = a[0] && b[0] && strlen(a) < 60 && strlen(b) < 60 &&
-				   f->type != STORE_FT_TEXT;
-		if (short_values)
+		if (strlen(a) < 60 && strlen(b) < 60)
 			buf_addf(out, "%s %s -> %s", label, a, b);
 		else
 			buf_addf(out, "%s changed", label);

@@ -114,10 +114,21 @@ static void synthesize_one(char **url, int *source, const json_t *obs, const jso
 	*source = winner ? STORE_SRC_SYNTHESIZED : STORE_SRC_NONE;
 }
 
+/* With no layer mapped anywhere every layer is "neither": nothing can win. */
+static int maps_nothing(const json_t *exposure)
+{
+	return !exposure || (!json_object_size(json_object_get(exposure, "layers")) &&
+			     !json_object_size(json_object_get(exposure, "hosts")));
+}
+
 void store_synthesize(struct store_record *rec, const json_t *exposure)
 {
-	json_t *obs = rec->exposure_observations ? json_loads(rec->exposure_observations, 0, NULL)
-						 : NULL;
+	if (rec->internalurl_source > STORE_SRC_SYNTHESIZED &&
+	    rec->externalurl_source > STORE_SRC_SYNTHESIZED)
+		return;
+	json_t *obs = rec->exposure_observations && !maps_nothing(exposure)
+			      ? json_loads(rec->exposure_observations, 0, NULL)
+			      : NULL;
 	synthesize_one(&rec->internalurl, &rec->internalurl_source, obs, exposure, rec->host,
 		       "internal");
 	synthesize_one(&rec->externalurl, &rec->externalurl_source, obs, exposure, rec->host,

@@ -14,7 +14,8 @@
  * several documents, NUL characters and duplicate keys are rejected.
  *
  * Invariant: for a record r whose list fields are canonical (listfields.h),
- * host and container_name non-empty, and URLs http(s),
+ * host and container_name non-empty and at most STORE_MAX_NAME bytes,
+ * other strings (notes aside) at most STORE_MAX_STRING, URLs http(s),
  * store_yaml_parse_record(store_yaml_emit_record(r)) equals r on the
  * inventory fields and id, and emitting it again gives the same bytes.
  */
@@ -44,11 +45,15 @@ int store_yaml_emit_record(const struct store_record *r, struct buf *out);
 /*
  * Parse a service file into *out (which must hold no strings). Missing
  * keys take their defaults (null, false, unset; id 0 = not yet assigned);
- * host and container_name are required. Returns 0, or ERR_INVAL with
- * e->msg = "<filename>:<line>:<col>: <problem>" and *out untouched.
+ * host and container_name are required. String fields take any plain
+ * scalar as written (`stack_name: 2024` is "2024"); bool fields take
+ * true/false and, unquoted, STD's words (yes/no/on/off/1/0); integers must
+ * be unquoted; list fields go through store_list_canon(). Returns 0, or
+ * ERR_INVAL with e->msg = "<filename>:<line>:<col>: <problem>" and *out
+ * untouched.
  */
 int store_yaml_parse_record(struct store_record *out, const char *data, size_t len,
-			    const char *filename, struct err *e);
+                            const char *filename, struct err *e);
 
 /*
  * Append v as a block-style YAML document (keys in insertion order) to
@@ -63,7 +68,7 @@ int store_yaml_emit_json(const json_t *v, struct buf *out);
  * e->msg (out untouched).
  */
 int store_yaml_parse_json(json_t **out, const char *data, size_t len, const char *filename,
-			  struct err *e);
+                          struct err *e);
 
 /*
  * A parsed document that remembers where every node is, for callers that
@@ -74,7 +79,7 @@ struct store_yaml_doc;
 
 /* Parse data into *out; ERR_INVAL with "<filename>:<line>:<col>: ..." on error. */
 int store_yaml_doc_parse(struct store_yaml_doc **out, const char *data, size_t len,
-			 const char *filename, struct err *e);
+                         const char *filename, struct err *e);
 /* Free a document; NULL is fine. */
 void store_yaml_doc_free(struct store_yaml_doc *d);
 /* The document as a new JSON value (JSON null when empty); ERR_INVAL (positioned) on error. */
@@ -85,12 +90,11 @@ int store_yaml_doc_json(const struct store_yaml_doc *d, json_t **out, struct err
  * existing ancestor when it does not exist) and return ERR_INVAL.
  */
 int store_yaml_doc_errf(const struct store_yaml_doc *d, const json_t *loc, struct err *e,
-			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /*
  * Report the first problem in v like store_yaml_doc_errf (an unknown key
  * points at the key itself) and return ERR_INVAL.
  */
-int store_yaml_doc_verr(const struct store_yaml_doc *d, const struct store_verr *v,
-			struct err *e);
+int store_yaml_doc_verr(const struct store_yaml_doc *d, const struct store_verr *v, struct err *e);
 
 #endif

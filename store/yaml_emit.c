@@ -93,9 +93,9 @@ static int literal_char(long cp)
 /* Whether a reader could resolve the plain scalar s as something other than a string. */
 static int looks_typed(const char *s, size_t len)
 {
-	static const char *const words[] = {"null", "~",   "true", "false", "yes",   "no",
-					    "on",   "off", "y",    "n",     "<<",    "=",
-					    ".inf", "-.inf", "+.inf", ".nan"};
+	static const char *const words[] = {"null", "~",     "true",  "false", "yes", "no",
+	                                    "on",   "off",   "y",     "n",     "<<",  "=",
+	                                    ".inf", "-.inf", "+.inf", ".nan"};
 	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
 		if (strlen(words[i]) == len && !strncasecmp(s, words[i], len))
 			return 1;
@@ -214,10 +214,15 @@ static void emit_literal_block(struct emitter *em, const char *s, size_t len, in
 	}
 }
 
-/* jansson's shortest round-trip form, made a float for YAML 1.1 readers too ("1e20" -> "1.0e+20"). */
+/*
+ * jansson's round-trip form (so re-reading gives the same canonical text),
+ * made a float for YAML 1.1 readers too: "1e20" -> "1.0e+20".
+ */
 static void emit_real(struct emitter *em, const json_t *v)
 {
 	char *t = json_dumps(v, JSON_ENCODE_ANY);
+	if (!t)
+		abort(); /* jansson fails only on allocation here */
 	char out[64];
 	size_t n = 0;
 	int dot = strchr(t, '.') != NULL;
@@ -236,7 +241,8 @@ static void emit_real(struct emitter *em, const json_t *v)
 
 static int is_block(const json_t *v)
 {
-	return (json_is_array(v) && json_array_size(v)) || (json_is_object(v) && json_object_size(v));
+	return (json_is_array(v) && json_array_size(v)) ||
+	       (json_is_object(v) && json_object_size(v));
 }
 
 /* A value written on the current line: scalars and empty collections. */
@@ -318,7 +324,7 @@ static void emit_entries(struct emitter *em, const json_t *obj, int indent, int 
 	const char *key;
 	json_t *val;
 	int first = 1;
-	json_object_foreach((json_t *)obj, key, val) {
+	json_object_foreach ((json_t *)obj, key, val) {
 		if (!first || !first_inline)
 			put_indent(em, indent);
 		first = 0;
@@ -331,7 +337,7 @@ static void emit_items(struct emitter *em, const json_t *arr, int indent, int fi
 {
 	size_t i;
 	json_t *item;
-	json_array_foreach(arr, i, item) {
+	json_array_foreach (arr, i, item) {
 		if (i || !first_inline)
 			put_indent(em, indent);
 		put(em, "- ", 2);
@@ -399,7 +405,8 @@ static void emit_after_key_word(struct emitter *em, const char *s)
 	put(em, "\n", 1);
 }
 
-static void emit_field(struct emitter *em, const struct store_record *r, const struct store_field *f)
+static void emit_field(struct emitter *em, const struct store_record *r,
+                       const struct store_field *f)
 {
 	const char *s = NULL;
 	char num[32];

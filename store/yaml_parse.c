@@ -25,8 +25,8 @@ struct ynode {
 	size_t line, col; /* 1-based */
 	char *text;       /* scalar value, NUL-free */
 	size_t len;
-	int plain;            /* plain scalar: typed by the core schema */
-	struct ynode **kids;  /* sequence items; mapping: key, value, key, value... */
+	int plain;           /* plain scalar: typed by the core schema */
+	struct ynode **kids; /* sequence items; mapping: key, value, key, value... */
 	size_t n, alloc;
 };
 
@@ -56,10 +56,10 @@ void store_yaml_doc_free(struct store_yaml_doc *d)
 }
 
 static int err_at(const struct store_yaml_doc *d, size_t line, size_t col, struct err *e,
-		  const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+                  const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 static int err_at(const struct store_yaml_doc *d, size_t line, size_t col, struct err *e,
-		  const char *fmt, va_list ap)
+                  const char *fmt, va_list ap)
 {
 	char msg[400];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -67,10 +67,10 @@ static int err_at(const struct store_yaml_doc *d, size_t line, size_t col, struc
 }
 
 static int node_err(const struct store_yaml_doc *d, const struct ynode *n, struct err *e,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static int node_err(const struct store_yaml_doc *d, const struct ynode *n, struct err *e,
-		    const char *fmt, ...)
+                    const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -79,11 +79,11 @@ static int node_err(const struct store_yaml_doc *d, const struct ynode *n, struc
 	return rc;
 }
 
-static int mark_err(const struct store_yaml_doc *d, yaml_mark_t m, struct err *e,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int mark_err(const struct store_yaml_doc *d, yaml_mark_t m, struct err *e, const char *fmt,
+                    ...) __attribute__((format(printf, 4, 5)));
 
-static int mark_err(const struct store_yaml_doc *d, yaml_mark_t m, struct err *e,
-		    const char *fmt, ...)
+static int mark_err(const struct store_yaml_doc *d, yaml_mark_t m, struct err *e, const char *fmt,
+                    ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -141,7 +141,7 @@ static int attach(struct builder *b, struct ynode *n)
 }
 
 static int check_props(struct builder *b, const yaml_event_t *ev, const yaml_char_t *anchor,
-		       const yaml_char_t *tag, int str_tag_ok)
+                       const yaml_char_t *tag, int str_tag_ok)
 {
 	if (anchor)
 		return mark_err(b->doc, ev->start_mark, b->e, "anchors are not supported");
@@ -173,14 +173,14 @@ static int on_collection_start(struct builder *b, const yaml_event_t *ev)
 {
 	int is_map = ev->type == YAML_MAPPING_START_EVENT;
 	int rc = is_map ? check_props(b, ev, ev->data.mapping_start.anchor,
-				      ev->data.mapping_start.tag, 0)
-			: check_props(b, ev, ev->data.sequence_start.anchor,
-				      ev->data.sequence_start.tag, 0);
+	                              ev->data.mapping_start.tag, 0)
+	                : check_props(b, ev, ev->data.sequence_start.anchor,
+	                              ev->data.sequence_start.tag, 0);
 	if (rc)
 		return rc;
 	if (b->depth == STORE_YAML_MAX_DEPTH)
 		return mark_err(b->doc, ev->start_mark, b->e, "nesting deeper than %d levels",
-				STORE_YAML_MAX_DEPTH);
+		                STORE_YAML_MAX_DEPTH);
 	struct ynode *n = node_new(is_map ? Y_MAP : Y_SEQ, ev->start_mark);
 	rc = attach(b, n);
 	if (rc)
@@ -218,7 +218,7 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 
 /* libyaml's own diagnosis; reader errors (bad UTF-8) come with a byte offset only. */
 static int syntax_err(const struct store_yaml_doc *d, const yaml_parser_t *p, const char *data,
-		      size_t len, struct err *e)
+                      size_t len, struct err *e)
 {
 	yaml_mark_t m = p->problem_mark;
 	if (p->error == YAML_READER_ERROR) {
@@ -235,7 +235,7 @@ static int syntax_err(const struct store_yaml_doc *d, const yaml_parser_t *p, co
 }
 
 int store_yaml_doc_parse(struct store_yaml_doc **out, const char *data, size_t len,
-			 const char *filename, struct err *e)
+                         const char *filename, struct err *e)
 {
 	struct store_yaml_doc *d = xcalloc(1, sizeof(*d));
 	d->filename = xstrdup(filename ? filename : "<input>");
@@ -386,7 +386,7 @@ int store_yaml_doc_json(const struct store_yaml_doc *d, json_t **out, struct err
 }
 
 int store_yaml_parse_json(json_t **out, const char *data, size_t len, const char *filename,
-			  struct err *e)
+                          struct err *e)
 {
 	struct store_yaml_doc *d = NULL;
 	int rc = store_yaml_doc_parse(&d, data, len, filename, e);
@@ -411,7 +411,7 @@ static const struct ynode *locate(const struct store_yaml_doc *d, const json_t *
 				if (!strcmp(n->kids[k]->text, json_string_value(el)))
 					key = n->kids[k], next = n->kids[k + 1];
 		} else if (n->kind == Y_SEQ && json_is_integer(el) && json_integer_value(el) >= 0 &&
-			   (size_t)json_integer_value(el) < n->n) {
+		           (size_t)json_integer_value(el) < n->n) {
 			next = n->kids[json_integer_value(el)];
 		}
 		if (!next)
@@ -424,7 +424,7 @@ static const struct ynode *locate(const struct store_yaml_doc *d, const json_t *
 }
 
 int store_yaml_doc_errf(const struct store_yaml_doc *d, const json_t *loc, struct err *e,
-			const char *fmt, ...)
+                        const char *fmt, ...)
 {
 	const struct ynode *n = locate(d, loc, 0);
 	va_list ap;
@@ -475,7 +475,7 @@ static int is_url(const struct store_field *f)
 
 /* A string field: any scalar, plain numbers and words taken as written ("2024"). */
 static int get_string(const struct store_yaml_doc *d, const struct store_field *f,
-		      const struct ynode *n, char **out, struct err *e)
+                      const struct ynode *n, char **out, struct err *e)
 {
 	if (n->kind != Y_SCALAR)
 		return node_err(d, n, e, "'%s' must be a string", f->name);
@@ -496,7 +496,7 @@ static int get_string(const struct store_yaml_doc *d, const struct store_field *
 
 /* The JSON value of a plain scalar, or NULL (not reported) for anything else. */
 static json_t *plain_value(const struct store_yaml_doc *d, const struct ynode *n, struct err *e,
-			   int *rc)
+                           int *rc)
 {
 	*rc = 0;
 	if (n->kind != Y_SCALAR || !n->plain)
@@ -508,7 +508,7 @@ static json_t *plain_value(const struct store_yaml_doc *d, const struct ynode *n
 }
 
 static int get_opt_int(const struct store_yaml_doc *d, const struct store_field *f,
-		       const struct ynode *n, struct store_opt_int *out, struct err *e)
+                       const struct ynode *n, struct store_opt_int *out, struct err *e)
 {
 	int rc;
 	json_t *v = plain_value(d, n, e, &rc);
@@ -530,7 +530,7 @@ static int get_opt_int(const struct store_yaml_doc *d, const struct store_field 
 
 /* A bool field: true/false, and the yes/no/on/off/1/0 words STD accepts, unquoted. */
 static int get_bool(const struct store_yaml_doc *d, const struct store_field *f,
-		    const struct ynode *n, int *out, struct err *e)
+                    const struct ynode *n, int *out, struct err *e)
 {
 	int rc, b = 0;
 	json_t *v = plain_value(d, n, e, &rc);
@@ -547,7 +547,7 @@ static int get_bool(const struct store_yaml_doc *d, const struct store_field *f,
 }
 
 static int get_source(const struct store_yaml_doc *d, const struct store_field *f,
-		      const struct ynode *n, int *out, struct err *e)
+                      const struct ynode *n, int *out, struct err *e)
 {
 	if (n->kind != Y_SCALAR)
 		return node_err(d, n, e, "'%s' must be a source name or null", f->name);
@@ -556,7 +556,7 @@ static int get_source(const struct store_yaml_doc *d, const struct store_field *
 		return 0;
 	}
 	int src = f->type == STORE_FT_URL_SRC ? store_url_source_parse(n->text)
-					      : store_icon_source_parse(n->text);
+	                                      : store_icon_source_parse(n->text);
 	if (src < 0)
 		return node_err(d, n, e, "unknown source '%s' for '%s'", n->text, f->name);
 	*out = src;
@@ -564,7 +564,7 @@ static int get_source(const struct store_yaml_doc *d, const struct store_field *
 }
 
 static int get_list(const struct store_yaml_doc *d, const struct store_field *f,
-		    const struct ynode *n, char **out, struct err *e)
+                    const struct ynode *n, char **out, struct err *e)
 {
 	if (is_null_scalar(n)) {
 		*out = NULL;
@@ -584,7 +584,7 @@ static int get_list(const struct store_yaml_doc *d, const struct store_field *f,
 }
 
 static int get_time(const struct store_yaml_doc *d, const struct store_field *f,
-		    const struct ynode *n, int64_t *out, struct err *e)
+                    const struct ynode *n, int64_t *out, struct err *e)
 {
 	if (is_null_scalar(n)) {
 		*out = 0;
@@ -596,7 +596,7 @@ static int get_time(const struct store_yaml_doc *d, const struct store_field *f,
 }
 
 static int get_field(const struct store_yaml_doc *d, const struct store_field *f,
-		     const struct ynode *n, struct store_record *r, struct err *e)
+                     const struct ynode *n, struct store_record *r, struct err *e)
 {
 	char *s = NULL;
 	int rc;
@@ -604,7 +604,8 @@ static int get_field(const struct store_yaml_doc *d, const struct store_field *f
 	case STORE_FT_STR:
 	case STORE_FT_TEXT:
 	case STORE_FT_JSON:
-		rc = f->type == STORE_FT_JSON ? get_list(d, f, n, &s, e) : get_string(d, f, n, &s, e);
+		rc = f->type == STORE_FT_JSON ? get_list(d, f, n, &s, e)
+		                              : get_string(d, f, n, &s, e);
 		if (!rc) {
 			free(*FIELD_PTR(r, f, char *));
 			*FIELD_PTR(r, f, char *) = s;
@@ -624,7 +625,7 @@ static int get_field(const struct store_yaml_doc *d, const struct store_field *f
 }
 
 static int get_id(const struct store_yaml_doc *d, const struct ynode *n, uint64_t *out,
-		  struct err *e)
+                  struct err *e)
 {
 	int rc;
 	json_t *v = plain_value(d, n, e, &rc);
@@ -666,7 +667,7 @@ static int get_record(const struct store_yaml_doc *d, struct store_record *r, st
 }
 
 int store_yaml_parse_record(struct store_record *out, const char *data, size_t len,
-			    const char *filename, struct err *e)
+                            const char *filename, struct err *e)
 {
 	struct store_yaml_doc *d = NULL;
 	struct store_record r;

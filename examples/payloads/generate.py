@@ -27,16 +27,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # The notifiers' boot scans happen around this (fixed) moment.
 NOW = datetime.datetime(2026, 11, 23, 14, 2, 11)
 
-# Hosts, in file order. "style" mimics the notifier release the host runs:
-#   v0.4.1  sends every core key, null when unknown; URLs always (maybe null)
-#   v0.4.0  sends every core key, null when unknown; URLs only when labelled
-#   v0.3    leaves out whatever is unknown, knows no exposure_observations
+# Hosts, in file order. "style" varies how the notifier on that host fills
+# in what it does not know, so both null and absent keys occur:
+#   full     every core key, null when unknown; URLs always (maybe null)
+#   nulls    every core key, null when unknown; URLs only when labelled
+#   sparse   whatever is unknown left out; no exposure_observations (an
+#            older notifier without exposure interpreters)
 HOSTS = {
-    "docker01": {"ip": "10.0.10.11", "style": "v0.4.1", "ipv6": True},
-    "docker02": {"ip": "10.0.10.12", "style": "v0.4.0", "ipv6": False},
-    "nas": {"ip": "10.0.10.20", "style": "v0.4.1", "ipv6": True},
-    "edge": {"ip": "10.0.20.2", "style": "v0.4.0", "ipv6": False},
-    "pi4": {"ip": "192.168.1.40", "style": "v0.3", "ipv6": False},
+    "docker01": {"ip": "10.0.10.11", "style": "full", "ipv6": True},
+    "docker02": {"ip": "10.0.10.12", "style": "nulls", "ipv6": False},
+    "nas": {"ip": "10.0.10.20", "style": "full", "ipv6": True},
+    "edge": {"ip": "10.0.20.2", "style": "nulls", "ipv6": False},
+    "pi4": {"ip": "192.168.1.40", "style": "sparse", "ipv6": False},
 }
 
 DIGEST_REDIS = "sha256:" + "7a5c1f39e1f4b2a95a6e0c8d3b71f2e4a8c9d0b6e5f4a3b2c1d0e9f8a7b6c5d4"
@@ -151,7 +153,7 @@ APPS = {
     "portainer_agent": app("portainer/agent:2.24.0", "9001", INFRA),
     "dozzle": app("amir20/dozzle:v8.8.0", "8888:8080", INFRA, 8080, hc=True, icon="dozzle.svg"),
     "dozzle-agent": app("amir20/dozzle:v8.8.0", "7007", INFRA, hc=True),
-    "watchtower": app("containrrr/watchtower", "+8080", INFRA, hc=False),
+    "watchtower": app("containrrr/watchtower", "+8080", INFRA),
     "autoheal": app("willfarrell/autoheal:1.2.0", "", INFRA, hc=True),
     "notifier": app("crzykidd/docker-api-notifier:latest", "", INFRA),
     "pihole": app("pihole/pihole:2024.07.0", "53 53/udp 8053:80", INFRA, 80, hc=True,
@@ -603,7 +605,7 @@ def make_payload(host, stack_name, ct, seq):
         labels["sort_priority"] = ct["sort"]
 
     p = {"host": host, "container_name": ct["name"], "container_id": container_id}
-    if style == "v0.4.1":
+    if style == "full":
         p["internalurl"] = iu or None
         p["externalurl"] = eu or None
     else:
@@ -622,14 +624,14 @@ def make_payload(host, stack_name, ct, seq):
     p["networks"] = networks
     p["exposed_ports"] = exposed_ports if exposed_ports else None
     p["published_ports"] = published_ports
-    if style != "v0.3":
+    if style != "sparse":
         if obs:
             p["exposure_observations"] = obs
         elif host == "docker02":
             p["exposure_observations"] = None
         else:
             p["exposure_observations"] = []
-    if style == "v0.3":
+    if style == "sparse":
         p = {k: v for k, v in p.items() if v is not None}
     return p
 

@@ -37,7 +37,8 @@
 #	EXAMPLES	$REPO/examples
 #	FIXTURES	$REPO/tests/fixtures
 #	TEST_DIRECTORY	tests/integration (absolute)
-#	DAEMON_CONFIG	$TRASH/config, the daemon's --config dir
+#	DAEMON_CONFIG	$TRASH/config, the daemon's --config dir; also
+#			exported as PORTOLAN_CONFIG for CLI commands
 #	DAEMON_LOG	the daemon's stdout and stderr (outside $TRASH)
 #	PORT, BASE_URL, DAEMON_PID  set by start_daemon
 
@@ -76,15 +77,19 @@ if test -z "${test_description-}"; then
 fi
 
 # Nothing from the caller's environment may change a result: locale, time
-# zone, umask, proxies for 127.0.0.1, git identity and configuration.
+# zone, umask, proxies for 127.0.0.1, git identity and configuration,
+# portolan's own settings (PORTOLAN_*, but PORTOLAN_BIN; STD's API_TOKEN
+# and REGISTER_FIELD_OWNERSHIP).
 export LC_ALL=C LANG=C TZ=UTC
 umask 022
-unset CDPATH API_TOKEN XDG_CONFIG_HOME XDG_DATA_HOME EMAIL
+unset CDPATH XDG_CONFIG_HOME XDG_DATA_HOME EMAIL
+unset API_TOKEN REGISTER_FIELD_OWNERSHIP
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 export NO_PROXY='127.0.0.1,localhost' no_proxy='127.0.0.1,localhost'
 for _test_v in $(compgen -e); do
 	case $_test_v in
-	GIT_*) unset "$_test_v" ;;
+	PORTOLAN_BIN) ;;
+	GIT_* | PORTOLAN_*) unset "$_test_v" ;;
 	esac
 done
 export GIT_CONFIG_NOSYSTEM=1
@@ -101,6 +106,9 @@ DAEMON_LOG=$_test_root/daemon.log
 _test_out=$_test_root/out
 mkdir "$TRASH" || exit 1
 export HOME=$TRASH
+# A developer's own config dir must never be touched: CLI commands without
+# --config default to the daemon's.
+export PORTOLAN_CONFIG=$DAEMON_CONFIG
 cd "$TRASH" || exit 1
 
 test_count=0

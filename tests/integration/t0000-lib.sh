@@ -1,5 +1,5 @@
 #!/bin/bash
-# shellcheck disable=SC2016,SC2034,SC1091
+# shellcheck disable=SC2016,SC2034,SC1091,SC2317
 
 test_description='the test library tests itself
 
@@ -94,6 +94,10 @@ EOF
 env_script=$(cat <<'EOF'
 test_expect_success 'clean' '
 	test -z "${GIT_AUTHOR_NAME+set}${GIT_COMMITTER_EMAIL+set}${GIT_DIR+set}" &&
+	test -z "${API_TOKEN+set}${REGISTER_FIELD_OWNERSHIP+set}${PORTOLAN_LISTEN+set}" &&
+	test "$PORTOLAN_CONFIG" = "$TRASH/config" &&
+	test "$PORTOLAN_BIN" = /bin/true &&
+	test "$PORTOLAN" = /bin/true &&
 	test "$HOME" = "$TRASH"
 '
 test_done
@@ -120,12 +124,15 @@ test_expect_success 'the environment is hermetic' '
 	test_path_is_dir "$EXAMPLES/payloads" &&
 	test_path_is_file "$REPO/Makefile" &&
 	test "$PORTOLAN" = "${PORTOLAN_BIN:-$REPO/build/portolan}" &&
-	test "$DAEMON_CONFIG" = "$TRASH/config"
+	test "$DAEMON_CONFIG" = "$TRASH/config" &&
+	test "$PORTOLAN_CONFIG" = "$DAEMON_CONFIG"
 '
 
-test_expect_success 'git identity and GIT_* from the caller are cleared' '
+test_expect_success 'git identity, GIT_* and portolan settings from the caller are cleared' '
 	write_sub_test env "$env_script" &&
 	GIT_AUTHOR_NAME=someone GIT_COMMITTER_EMAIL=a@b.example GIT_DIR=/nonexistent \
+	API_TOKEN=secret REGISTER_FIELD_OWNERSHIP=notifier_wins \
+	PORTOLAN_CONFIG=/nonexistent PORTOLAN_LISTEN=0.0.0.0:1 PORTOLAN_BIN=/bin/true \
 		run_sub_test env &&
 	grep "^ok 1 - clean" env.out
 '

@@ -17,7 +17,7 @@
 
 /* Parse ref and compare every part with the expected values (NULL = unset). */
 static void check(const char *ref, const char *registry, const char *owner, const char *name,
-		  const char *tag, const char *digest)
+                  const char *tag, const char *digest)
 {
 	struct store_imageref r;
 	memset(&r, 0xab, sizeof(r));
@@ -191,28 +191,28 @@ static void release_accepts_null(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(bare_name_is_docker_hub_library_latest),
-		cmocka_unit_test(name_with_tag),
-		cmocka_unit_test(explicit_library_owner),
-		cmocka_unit_test(docker_hub_user_owner),
-		cmocka_unit_test(explicit_docker_io_one_part_is_library),
-		cmocka_unit_test(ghcr_owner_name_tag),
-		cmocka_unit_test(registry_with_port_and_tag),
-		cmocka_unit_test(registry_with_port_without_tag),
-		cmocka_unit_test(nested_owner_path),
-		cmocka_unit_test(digest_without_tag),
-		cmocka_unit_test(digest_with_tag_kept_apart),
-		cmocka_unit_test(digest_with_registry_port_and_tag),
-		cmocka_unit_test(localhost_is_a_registry),
-		cmocka_unit_test(lscr_linuxserver),
-		cmocka_unit_test(empty_is_malformed),
-		cmocka_unit_test(null_is_malformed),
-		cmocka_unit_test(tag_without_name_is_malformed),
-		cmocka_unit_test(empty_tag_is_malformed),
-		cmocka_unit_test(space_is_malformed),
-		cmocka_unit_test(empty_digest_is_malformed),
-		cmocka_unit_test(registry_without_path_is_malformed),
-		cmocka_unit_test(release_accepts_null),
+	    cmocka_unit_test(bare_name_is_docker_hub_library_latest),
+	    cmocka_unit_test(name_with_tag),
+	    cmocka_unit_test(explicit_library_owner),
+	    cmocka_unit_test(docker_hub_user_owner),
+	    cmocka_unit_test(explicit_docker_io_one_part_is_library),
+	    cmocka_unit_test(ghcr_owner_name_tag),
+	    cmocka_unit_test(registry_with_port_and_tag),
+	    cmocka_unit_test(registry_with_port_without_tag),
+	    cmocka_unit_test(nested_owner_path),
+	    cmocka_unit_test(digest_without_tag),
+	    cmocka_unit_test(digest_with_tag_kept_apart),
+	    cmocka_unit_test(digest_with_registry_port_and_tag),
+	    cmocka_unit_test(localhost_is_a_registry),
+	    cmocka_unit_test(lscr_linuxserver),
+	    cmocka_unit_test(empty_is_malformed),
+	    cmocka_unit_test(null_is_malformed),
+	    cmocka_unit_test(tag_without_name_is_malformed),
+	    cmocka_unit_test(empty_tag_is_malformed),
+	    cmocka_unit_test(space_is_malformed),
+	    cmocka_unit_test(empty_digest_is_malformed),
+	    cmocka_unit_test(registry_without_path_is_malformed),
+	    cmocka_unit_test(release_accepts_null),
 	};
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);

@@ -48,7 +48,7 @@ static void assert_canon(const char *field, const char *in, const char *want)
 
 /* Problem number i of v has this loc (compact JSON), type and message. */
 static void assert_problem(const struct store_verr *v, size_t i, const char *loc, const char *type,
-			   const char *msg)
+                           const char *msg)
 {
 	json_t *d = json_array_get(v->details, i);
 	assert_non_null(d);
@@ -60,8 +60,8 @@ static void assert_problem(const struct store_verr *v, size_t i, const char *loc
 }
 
 /* canon() must fail with exactly one problem, as given. */
-static void assert_one_problem(const char *field, const char *in, const char *loc,
-			       const char *type, const char *msg)
+static void assert_one_problem(const char *field, const char *in, const char *loc, const char *type,
+                               const char *msg)
 {
 	struct store_verr v;
 	store_verr_init(&v);
@@ -88,12 +88,13 @@ static void test_networks_canonical(void **state)
 	(void)state;
 	assert_canon("networks", "[]", "[]");
 	assert_canon("networks", "[{\"aliases\": [\"a\", \"b\"], \"name\": \"x\"}]",
-		     "[{\"name\":\"x\",\"aliases\":[\"a\",\"b\"]}]");
+	             "[{\"name\":\"x\",\"aliases\":[\"a\",\"b\"]}]");
 	assert_canon("networks", "[{\"name\": \"x\"}]", "[{\"name\":\"x\",\"aliases\":[]}]");
 	assert_canon("networks", "[{\"name\": \"x\", \"aliases\": null}]",
-		     "[{\"name\":\"x\",\"aliases\":[]}]");
-	assert_canon("networks", "[{\"name\": \"\\u00c4 \\\"q\\\"\"}, {\"name\": \"y\"}]",
-		     "[{\"name\":\"\xc3\x84 \\\"q\\\"\",\"aliases\":[]},{\"name\":\"y\",\"aliases\":[]}]");
+	             "[{\"name\":\"x\",\"aliases\":[]}]");
+	assert_canon(
+	    "networks", "[{\"name\": \"\\u00c4 \\\"q\\\"\"}, {\"name\": \"y\"}]",
+	    "[{\"name\":\"\xc3\x84 \\\"q\\\"\",\"aliases\":[]},{\"name\":\"y\",\"aliases\":[]}]");
 }
 
 static void test_exposed_ports_canonical(void **state)
@@ -107,15 +108,15 @@ static void test_published_ports_coercions(void **state)
 {
 	(void)state;
 	assert_canon("published_ports",
-		     "[{\"host_port\": \"8080\", \"host_ip\": \"0.0.0.0\", \"protocol\": \"tcp\","
-		     " \"container_port\": 80.0}]",
-		     "[{\"container_port\":80,\"protocol\":\"tcp\",\"host_ip\":\"0.0.0.0\","
-		     "\"host_port\":8080}]");
+	             "[{\"host_port\": \"8080\", \"host_ip\": \"0.0.0.0\", \"protocol\": \"tcp\","
+	             " \"container_port\": 80.0}]",
+	             "[{\"container_port\":80,\"protocol\":\"tcp\",\"host_ip\":\"0.0.0.0\","
+	             "\"host_port\":8080}]");
 	assert_canon("published_ports",
-		     "[{\"container_port\": \" 53 \", \"protocol\": \"udp\", \"host_ip\": \"::\","
-		     " \"host_port\": 5353}]",
-		     "[{\"container_port\":53,\"protocol\":\"udp\",\"host_ip\":\"::\","
-		     "\"host_port\":5353}]");
+	             "[{\"container_port\": \" 53 \", \"protocol\": \"udp\", \"host_ip\": \"::\","
+	             " \"host_port\": 5353}]",
+	             "[{\"container_port\":53,\"protocol\":\"udp\",\"host_ip\":\"::\","
+	             "\"host_port\":5353}]");
 }
 
 static void test_published_ports_int_errors(void **state)
@@ -125,18 +126,18 @@ static void test_published_ports_int_errors(void **state)
 	char in[256];
 	snprintf(in, sizeof(in), "[{\"host_port\": 8080.5, %s", tail);
 	assert_one_problem("published_ports", in, "[\"published_ports\",0,\"host_port\"]",
-			   "int_parsing",
-			   "Input should be a valid integer, got a number with a fractional part");
+	                   "int_parsing",
+	                   "Input should be a valid integer, got a number with a fractional part");
 	snprintf(in, sizeof(in), "[{\"host_port\": \"80a\", %s", tail);
 	assert_one_problem("published_ports", in, "[\"published_ports\",0,\"host_port\"]",
-			   "int_parsing",
-			   "Input should be a valid integer, unable to parse string as an integer");
+	                   "int_parsing",
+	                   "Input should be a valid integer, unable to parse string as an integer");
 	snprintf(in, sizeof(in), "[{\"host_port\": null, %s", tail);
 	assert_one_problem("published_ports", in, "[\"published_ports\",0,\"host_port\"]",
-			   "int_parsing", "Input should be a valid integer");
+	                   "int_parsing", "Input should be a valid integer");
 	snprintf(in, sizeof(in), "[{\"host_port\": true, %s", tail);
 	assert_one_problem("published_ports", in, "[\"published_ports\",0,\"host_port\"]",
-			   "int_parsing", "Input should be a valid integer");
+	                   "int_parsing", "Input should be a valid integer");
 }
 
 static void test_published_ports_missing(void **state)
@@ -147,7 +148,7 @@ static void test_published_ports_missing(void **state)
 	assert_null(canon("published_ports", "[{\"protocol\": \"tcp\", \"host_ip\": \"\"}]", &v));
 	assert_int_equal(json_array_size(v.details), 2);
 	assert_problem(&v, 0, "[\"published_ports\",0,\"container_port\"]", "missing",
-		       "Field required");
+	               "Field required");
 	assert_problem(&v, 1, "[\"published_ports\",0,\"host_port\"]", "missing", "Field required");
 	assert_null(v.unknown_keys);
 	store_verr_release(&v);
@@ -157,70 +158,72 @@ static void test_observations_canonical(void **state)
 {
 	(void)state;
 	assert_canon("exposure_observations", "[{\"layer\": \"traefik\"}]",
-		     "[{\"layer\":\"traefik\",\"hostname\":null,\"tls\":false,\"path_prefix\":null,"
-		     "\"auth\":null,\"details\":null}]");
+	             "[{\"layer\":\"traefik\",\"hostname\":null,\"tls\":false,\"path_prefix\":null,"
+	             "\"auth\":null,\"details\":null}]");
 	assert_canon("exposure_observations",
-		     "[{\"details\": {\"z\": [1, {\"b\": null}], \"a\": 1.5}, \"auth\": "
-		     "\"cloudflare_access:p\", \"path_prefix\": \"/x/\", \"tls\": \"yes\","
-		     " \"hostname\": \"a.example\", \"layer\": \"dockflare\"}]",
-		     "[{\"layer\":\"dockflare\",\"hostname\":\"a.example\",\"tls\":true,"
-		     "\"path_prefix\":\"/x/\",\"auth\":\"cloudflare_access:p\","
-		     "\"details\":{\"z\":[1,{\"b\":null}],\"a\":1.5}}]");
-	assert_canon("exposure_observations", "[{\"layer\": \"t\", \"tls\": 1, \"hostname\": null}]",
-		     "[{\"layer\":\"t\",\"hostname\":null,\"tls\":true,\"path_prefix\":null,"
-		     "\"auth\":null,\"details\":null}]");
+	             "[{\"details\": {\"z\": [1, {\"b\": null}], \"a\": 1.5}, \"auth\": "
+	             "\"cloudflare_access:p\", \"path_prefix\": \"/x/\", \"tls\": \"yes\","
+	             " \"hostname\": \"a.example\", \"layer\": \"dockflare\"}]",
+	             "[{\"layer\":\"dockflare\",\"hostname\":\"a.example\",\"tls\":true,"
+	             "\"path_prefix\":\"/x/\",\"auth\":\"cloudflare_access:p\","
+	             "\"details\":{\"z\":[1,{\"b\":null}],\"a\":1.5}}]");
+	assert_canon("exposure_observations",
+	             "[{\"layer\": \"t\", \"tls\": 1, \"hostname\": null}]",
+	             "[{\"layer\":\"t\",\"hostname\":null,\"tls\":true,\"path_prefix\":null,"
+	             "\"auth\":null,\"details\":null}]");
 	assert_canon("exposure_observations", "[{\"layer\": \"t\", \"tls\": null}]",
-		     "[{\"layer\":\"t\",\"hostname\":null,\"tls\":false,\"path_prefix\":null,"
-		     "\"auth\":null,\"details\":null}]");
+	             "[{\"layer\":\"t\",\"hostname\":null,\"tls\":false,\"path_prefix\":null,"
+	             "\"auth\":null,\"details\":null}]");
 }
 
 static void test_observations_empty_layer_dropped(void **state)
 {
 	(void)state;
 	assert_canon("exposure_observations",
-		     "[{\"layer\": \"\", \"hostname\": \"gone.example\"}, {\"layer\": \"a\"},"
-		     " {\"layer\": \"\"}]",
-		     "[{\"layer\":\"a\",\"hostname\":null,\"tls\":false,\"path_prefix\":null,"
-		     "\"auth\":null,\"details\":null}]");
+	             "[{\"layer\": \"\", \"hostname\": \"gone.example\"}, {\"layer\": \"a\"},"
+	             " {\"layer\": \"\"}]",
+	             "[{\"layer\":\"a\",\"hostname\":null,\"tls\":false,\"path_prefix\":null,"
+	             "\"auth\":null,\"details\":null}]");
 	assert_canon("exposure_observations", "[{\"layer\": \"\"}]", "[]");
 	/* A dropped entry is still validated. */
 	assert_one_problem("exposure_observations", "[{\"layer\": \"\", \"tls\": \"maybe\"}]",
-			   "[\"exposure_observations\",0,\"tls\"]", "bool_parsing",
-			   "Input should be a valid boolean, unable to interpret input");
+	                   "[\"exposure_observations\",0,\"tls\"]", "bool_parsing",
+	                   "Input should be a valid boolean, unable to interpret input");
 }
 
 static void test_observation_errors(void **state)
 {
 	(void)state;
 	assert_one_problem("exposure_observations", "[{\"layer\": \"t\", \"details\": [1]}]",
-			   "[\"exposure_observations\",0,\"details\"]", "dict_type",
-			   "Input should be a valid dictionary");
+	                   "[\"exposure_observations\",0,\"details\"]", "dict_type",
+	                   "Input should be a valid dictionary");
 	assert_one_problem("exposure_observations", "[{\"layer\": \"t\", \"auth\": 5}]",
-			   "[\"exposure_observations\",0,\"auth\"]", "string_type",
-			   "Input should be a valid string");
+	                   "[\"exposure_observations\",0,\"auth\"]", "string_type",
+	                   "Input should be a valid string");
 	assert_one_problem("exposure_observations", "[{\"hostname\": \"x\"}]",
-			   "[\"exposure_observations\",0,\"layer\"]", "missing", "Field required");
+	                   "[\"exposure_observations\",0,\"layer\"]", "missing", "Field required");
 	assert_one_problem("exposure_observations", "[{\"layer\": null}]",
-			   "[\"exposure_observations\",0,\"layer\"]", "string_type",
-			   "Input should be a valid string");
+	                   "[\"exposure_observations\",0,\"layer\"]", "string_type",
+	                   "Input should be a valid string");
 }
 
 static void test_type_errors(void **state)
 {
 	(void)state;
 	assert_one_problem("networks", "{\"name\": \"x\"}", "[\"networks\"]", "list_type",
-			   "Input should be a valid list");
+	                   "Input should be a valid list");
 	assert_one_problem("exposed_ports", "\"80/tcp\"", "[\"exposed_ports\"]", "list_type",
-			   "Input should be a valid list");
+	                   "Input should be a valid list");
 	assert_one_problem("networks", "[{\"name\": \"x\"}, \"y\"]", "[\"networks\",1]",
-			   "dict_type", "Input should be a valid dictionary");
+	                   "dict_type", "Input should be a valid dictionary");
 	assert_one_problem("exposed_ports", "[\"a\", 80]", "[\"exposed_ports\",1]", "string_type",
-			   "Input should be a valid string");
+	                   "Input should be a valid string");
 	assert_one_problem("networks", "[{\"name\": \"x\", \"aliases\": \"a\"}]",
-			   "[\"networks\",0,\"aliases\"]", "list_type", "Input should be a valid list");
+	                   "[\"networks\",0,\"aliases\"]", "list_type",
+	                   "Input should be a valid list");
 	assert_one_problem("networks", "[{\"name\": \"x\", \"aliases\": [\"a\", 1]}]",
-			   "[\"networks\",0,\"aliases\",1]", "string_type",
-			   "Input should be a valid string");
+	                   "[\"networks\",0,\"aliases\",1]", "string_type",
+	                   "Input should be a valid string");
 }
 
 static void test_string_too_long(void **state)
@@ -233,7 +236,7 @@ static void test_string_too_long(void **state)
 	memset(in + 2, 'x', n);
 	memcpy(in + 2 + n, "\"]", 3);
 	assert_one_problem("exposed_ports", in, "[\"exposed_ports\",0]", "string_too_long",
-			   "String should have at most 4096 bytes");
+	                   "String should have at most 4096 bytes");
 	in[2 + n - 1] = '"';
 	in[2 + n] = ']';
 	in[2 + n + 1] = '\0';
@@ -251,23 +254,23 @@ static void test_unknown_keys_nested(void **state)
 	(void)state;
 	struct store_verr v;
 	store_verr_init(&v);
-	assert_null(canon("networks", "[{\"name\": \"x\"}, {\"name\": \"y\", \"bar\": 1, \"baz\": {}}]",
-			  &v));
+	assert_null(canon("networks",
+	                  "[{\"name\": \"x\"}, {\"name\": \"y\", \"bar\": 1, \"baz\": {}}]", &v));
 	assert_int_equal(json_array_size(v.details), 2);
 	assert_problem(&v, 0, "[\"networks\",1,\"bar\"]", "extra_forbidden",
-		       "unknown key 'networks[1].bar'");
+	               "unknown key 'networks[1].bar'");
 	assert_problem(&v, 1, "[\"networks\",1,\"baz\"]", "extra_forbidden",
-		       "unknown key 'networks[1].baz'");
+	               "unknown key 'networks[1].baz'");
 	char *keys = json_dumps(v.unknown_keys, JSON_COMPACT);
 	assert_string_equal(keys, "[\"networks[1].bar\",\"networks[1].baz\"]");
 	free(keys);
 	store_verr_release(&v);
 
 	assert_one_problem("published_ports",
-			   "[{\"container_port\": 1, \"protocol\": \"tcp\", \"host_ip\": \"\","
-			   " \"host_port\": 2, \"hostport\": 3}]",
-			   "[\"published_ports\",0,\"hostport\"]", "extra_forbidden",
-			   "unknown key 'published_ports[0].hostport'");
+	                   "[{\"container_port\": 1, \"protocol\": \"tcp\", \"host_ip\": \"\","
+	                   " \"host_port\": 2, \"hostport\": 3}]",
+	                   "[\"published_ports\",0,\"hostport\"]", "extra_forbidden",
+	                   "unknown key 'published_ports[0].hostport'");
 }
 
 static void test_many_problems_collected(void **state)
@@ -276,16 +279,17 @@ static void test_many_problems_collected(void **state)
 	struct store_verr v;
 	store_verr_init(&v);
 	assert_null(canon("exposure_observations",
-			  "[{\"layer\": 1, \"tls\": \"maybe\", \"x\": 0}, 5, {\"layer\": \"ok\"}]", &v));
+	                  "[{\"layer\": 1, \"tls\": \"maybe\", \"x\": 0}, 5, {\"layer\": \"ok\"}]",
+	                  &v));
 	assert_int_equal(json_array_size(v.details), 4);
 	assert_problem(&v, 0, "[\"exposure_observations\",0,\"layer\"]", "string_type",
-		       "Input should be a valid string");
+	               "Input should be a valid string");
 	assert_problem(&v, 1, "[\"exposure_observations\",0,\"tls\"]", "bool_parsing",
-		       "Input should be a valid boolean, unable to interpret input");
+	               "Input should be a valid boolean, unable to interpret input");
 	assert_problem(&v, 2, "[\"exposure_observations\",0,\"x\"]", "extra_forbidden",
-		       "unknown key 'exposure_observations[0].x'");
+	               "unknown key 'exposure_observations[0].x'");
 	assert_problem(&v, 3, "[\"exposure_observations\",1]", "dict_type",
-		       "Input should be a valid dictionary");
+	               "Input should be a valid dictionary");
 	store_verr_release(&v);
 }
 
@@ -307,9 +311,9 @@ static void test_loc_prefix_and_existing_problems(void **state)
 	assert_int_equal(store_list_canon("networks", value, loc, &v, &out), ERR_INVAL);
 	assert_int_equal(json_array_size(v.details), 3);
 	assert_problem(&v, 1, "[\"services\",3,\"networks\",0,\"name\"]", "missing",
-		       "Field required");
+	               "Field required");
 	assert_problem(&v, 2, "[\"services\",3,\"networks\",0,\"nom\"]", "extra_forbidden",
-		       "unknown key 'services[3].networks[0].nom'");
+	               "unknown key 'services[3].networks[0].nom'");
 	json_decref(value);
 	json_decref(loc);
 	store_verr_release(&v);
@@ -324,21 +328,21 @@ static void test_unknown_field(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_is_field),
-		cmocka_unit_test(test_networks_canonical),
-		cmocka_unit_test(test_exposed_ports_canonical),
-		cmocka_unit_test(test_published_ports_coercions),
-		cmocka_unit_test(test_published_ports_int_errors),
-		cmocka_unit_test(test_published_ports_missing),
-		cmocka_unit_test(test_observations_canonical),
-		cmocka_unit_test(test_observations_empty_layer_dropped),
-		cmocka_unit_test(test_observation_errors),
-		cmocka_unit_test(test_type_errors),
-		cmocka_unit_test(test_string_too_long),
-		cmocka_unit_test(test_unknown_keys_nested),
-		cmocka_unit_test(test_many_problems_collected),
-		cmocka_unit_test(test_loc_prefix_and_existing_problems),
-		cmocka_unit_test(test_unknown_field),
+	    cmocka_unit_test(test_is_field),
+	    cmocka_unit_test(test_networks_canonical),
+	    cmocka_unit_test(test_exposed_ports_canonical),
+	    cmocka_unit_test(test_published_ports_coercions),
+	    cmocka_unit_test(test_published_ports_int_errors),
+	    cmocka_unit_test(test_published_ports_missing),
+	    cmocka_unit_test(test_observations_canonical),
+	    cmocka_unit_test(test_observations_empty_layer_dropped),
+	    cmocka_unit_test(test_observation_errors),
+	    cmocka_unit_test(test_type_errors),
+	    cmocka_unit_test(test_string_too_long),
+	    cmocka_unit_test(test_unknown_keys_nested),
+	    cmocka_unit_test(test_many_problems_collected),
+	    cmocka_unit_test(test_loc_prefix_and_existing_problems),
+	    cmocka_unit_test(test_unknown_field),
 	};
 	return cmocka_run_group_tests_name("listfields", tests, NULL, NULL);
 }

@@ -11,9 +11,10 @@
 #include "../../common/banned.h"
 
 static const char *const tricky[] = {
-	"a/b", "a%2Fb", "a%2fb", ".", "..", "...", ".hidden", "%2Ehidden", "", "%00", "a b",
-	"a%20b", "\xc3\x84", "%C3%84", "Web", "web", "a.", "a..b", "-", "_", "a\\b", "%",
-	"%%", "a\nb", "x.yml", "services", "..%2F..", "\xff", "a:b", "A", "a",
+    "a/b",   "a%2Fb",    "a%2fb",   ".",     "..",       "...",    ".hidden", "%2Ehidden",
+    "",      "%00",      "a b",     "a%20b", "\xc3\x84", "%C3%84", "Web",     "web",
+    "a.",    "a..b",     "-",       "_",     "a\\b",     "%",      "%%",      "a\nb",
+    "x.yml", "services", "..%2F..", "\xff",  "a:b",      "A",      "a",
 };
 #define NTRICKY (sizeof(tricky) / sizeof(tricky[0]))
 
@@ -24,8 +25,8 @@ static void assert_safe_component(const char *enc)
 	assert_true(enc[0] != '.');
 	for (const char *p = enc; *p; p++)
 		assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				       "0123456789_.-%",
-				       *p));
+		                       "0123456789_.-%",
+		                       *p));
 }
 
 static void assert_encodes(const char *in, const char *want)
@@ -132,8 +133,8 @@ static void test_decode_rejects_foreign_names(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"",      ".x",   ".",     "..",   "a%2fb", "%41",  "a%2Eb", "%2D", "a b", "a/b",
-		"%",     "%4",   "%ZZ",   "%00x", "a%00",  "%%41", "\xc3\x84", "a:b", "a%g0",
+	    "",  ".x", ".",   "..",   "a%2fb", "%41",  "a%2Eb",    "%2D", "a b",  "a/b",
+	    "%", "%4", "%ZZ", "%00x", "a%00",  "%%41", "\xc3\x84", "a:b", "a%g0",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		char *out = (char *)"untouched";
@@ -161,9 +162,9 @@ static void test_parse_path(void **state)
 	free(c);
 
 	static const char *const bad[] = {
-		"services/a/b.yaml", "services/a/b/c.yml", "other/a/b.yml",  "services/a/.yml",
-		"services//b.yml",   "services/a/b",       "services/a.yml", "services/.x/b.yml",
-		"/services/a/b.yml", "services/a/%41.yml", "groups.yml",     "services/a/b.yml/",
+	    "services/a/b.yaml", "services/a/b/c.yml", "other/a/b.yml",  "services/a/.yml",
+	    "services//b.yml",   "services/a/b",       "services/a.yml", "services/.x/b.yml",
+	    "/services/a/b.yml", "services/a/%41.yml", "groups.yml",     "services/a/b.yml/",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		h = c = (char *)"untouched";
@@ -194,13 +195,13 @@ static void test_fits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_encode_examples),
-		cmocka_unit_test(test_service_path),
-		cmocka_unit_test(test_injective_on_tricky_names),
-		cmocka_unit_test(test_injective_exhaustive),
-		cmocka_unit_test(test_decode_rejects_foreign_names),
-		cmocka_unit_test(test_parse_path),
-		cmocka_unit_test(test_fits),
+	    cmocka_unit_test(test_encode_examples),
+	    cmocka_unit_test(test_service_path),
+	    cmocka_unit_test(test_injective_on_tricky_names),
+	    cmocka_unit_test(test_injective_exhaustive),
+	    cmocka_unit_test(test_decode_rejects_foreign_names),
+	    cmocka_unit_test(test_parse_path),
+	    cmocka_unit_test(test_fits),
 	};
 	return cmocka_run_group_tests_name("naming", tests, NULL, NULL);
 }

@@ -87,7 +87,8 @@ static int has_detail(const struct fixture *f, const char *loc_text, const char 
 	size_t i;
 	json_t *d;
 	int found = 0;
-	json_array_foreach(f->v.details, i, d) {
+	json_array_foreach(f->v.details, i, d)
+	{
 		if (json_equal(json_object_get(d, "loc"), loc) &&
 		    !strcmp(json_string_value(json_object_get(d, "type")), type) &&
 		    json_is_string(json_object_get(d, "msg")))
@@ -116,7 +117,8 @@ static int has_unknown(const struct fixture *f, const char *dotted)
 {
 	size_t i;
 	json_t *k;
-	json_array_foreach(f->v.unknown_keys, i, k) {
+	json_array_foreach(f->v.unknown_keys, i, k)
+	{
 		if (!strcmp(json_string_value(k), dotted))
 			return 1;
 	}
@@ -184,7 +186,7 @@ static void host_of_255_bytes_accepted(void **state)
 	struct fixture *f = *state;
 	char *host = repeat('h', 255);
 	assert_int_equal(parse_json(f, json_pack("{s:s,s:s}", "host", host, "container_name", "c")),
-			 0);
+	                 0);
 	assert_string_equal(f->p.host, host);
 	free(host);
 }
@@ -194,7 +196,7 @@ static void host_of_256_bytes_is_string_too_long(void **state)
 	struct fixture *f = *state;
 	char *host = repeat('h', 256);
 	assert_int_equal(parse_json(f, json_pack("{s:s,s:s}", "host", host, "container_name", "c")),
-			 ERR_INVAL);
+	                 ERR_INVAL);
 	assert_only_detail(f, "[\"host\"]", "string_too_long");
 	free(host);
 }
@@ -204,7 +206,7 @@ static void container_name_of_256_bytes_is_string_too_long(void **state)
 	struct fixture *f = *state;
 	char *name = repeat('c', 256);
 	assert_int_equal(parse_json(f, json_pack("{s:s,s:s}", "host", "h", "container_name", name)),
-			 ERR_INVAL);
+	                 ERR_INVAL);
 	assert_only_detail(f, "[\"container_name\"]", "string_too_long");
 	free(name);
 }
@@ -455,23 +457,25 @@ static void int_rejects_json_bool(void **state)
 static void int_parsing_in_list_item_has_full_loc(void **state)
 {
 	struct fixture *f = *state;
-	assert_int_equal(parse(f, "{\"host\":\"h\",\"container_name\":\"c\",\"published_ports\":"
-				  "[{\"container_port\":80,\"protocol\":\"tcp\",\"host_ip\":\"0.0.0.0\","
-				  "\"host_port\":\"x\"}]}"),
-			 ERR_INVAL);
+	assert_int_equal(
+	    parse(f, "{\"host\":\"h\",\"container_name\":\"c\",\"published_ports\":"
+	             "[{\"container_port\":80,\"protocol\":\"tcp\",\"host_ip\":\"0.0.0.0\","
+	             "\"host_port\":\"x\"}]}"),
+	    ERR_INVAL);
 	assert_only_detail(f, "[\"published_ports\",0,\"host_port\"]", "int_parsing");
 }
 
 static void list_item_coerces_numeric_strings(void **state)
 {
 	struct fixture *f = *state;
-	assert_int_equal(parse(f, "{\"host\":\"h\",\"container_name\":\"c\",\"published_ports\":"
-				  "[{\"container_port\":\"80\",\"protocol\":\"tcp\",\"host_ip\":\"0.0.0.0\","
-				  "\"host_port\":8080.0}]}"),
-			 0);
+	assert_int_equal(
+	    parse(f, "{\"host\":\"h\",\"container_name\":\"c\",\"published_ports\":"
+	             "[{\"container_port\":\"80\",\"protocol\":\"tcp\",\"host_ip\":\"0.0.0.0\","
+	             "\"host_port\":8080.0}]}"),
+	    0);
 	assert_string_equal(f->p.published_ports.value,
-			    "[{\"container_port\":80,\"protocol\":\"tcp\",\"host_ip\":\"0.0.0.0\","
-			    "\"host_port\":8080}]");
+	                    "[{\"container_port\":80,\"protocol\":\"tcp\",\"host_ip\":\"0.0.0.0\","
+	                    "\"host_port\":8080}]");
 }
 
 /* --- URLs --- */
@@ -479,7 +483,8 @@ static void list_item_coerces_numeric_strings(void **state)
 static void url_accepts_http(void **state)
 {
 	struct fixture *f = *state;
-	assert_int_equal(parse_json(f, with_key("internalurl", json_string("http://nas:8080/"))), 0);
+	assert_int_equal(parse_json(f, with_key("internalurl", json_string("http://nas:8080/"))),
+	                 0);
 	assert_int_equal(f->p.internalurl.state, STORE_P_VALUE);
 	assert_string_equal(f->p.internalurl.value, "http://nas:8080/");
 }
@@ -488,7 +493,7 @@ static void url_accepts_https(void **state)
 {
 	struct fixture *f = *state;
 	assert_int_equal(
-		parse_json(f, with_key("externalurl", json_string("https://app.example.com/x"))), 0);
+	    parse_json(f, with_key("externalurl", json_string("https://app.example.com/x"))), 0);
 	assert_string_equal(f->p.externalurl.value, "https://app.example.com/x");
 }
 
@@ -548,7 +553,8 @@ static void url_number_is_string_type(void **state)
 static void unknown_top_level_key_rejected(void **state)
 {
 	struct fixture *f = *state;
-	assert_int_equal(parse(f, "{\"host\":\"h\",\"container_name\":\"c\",\"foo\":1}"), ERR_INVAL);
+	assert_int_equal(parse(f, "{\"host\":\"h\",\"container_name\":\"c\",\"foo\":1}"),
+	                 ERR_INVAL);
 	assert_only_detail(f, "[\"foo\"]", "extra_forbidden");
 	assert_non_null(f->v.unknown_keys);
 	assert_int_equal(json_array_size(f->v.unknown_keys), 1);
@@ -559,8 +565,8 @@ static void unknown_key_in_network_has_full_path(void **state)
 {
 	struct fixture *f = *state;
 	assert_int_equal(parse(f, "{\"host\":\"h\",\"container_name\":\"c\","
-				  "\"networks\":[{\"name\":\"web\",\"bar\":1}]}"),
-			 ERR_INVAL);
+	                          "\"networks\":[{\"name\":\"web\",\"bar\":1}]}"),
+	                 ERR_INVAL);
 	assert_only_detail(f, "[\"networks\",0,\"bar\"]", "extra_forbidden");
 	assert_int_equal(json_array_size(f->v.unknown_keys), 1);
 	assert_true(has_unknown(f, "networks[0].bar"));
@@ -570,11 +576,12 @@ static void unknown_key_in_published_port_has_full_path(void **state)
 {
 	struct fixture *f = *state;
 	assert_int_equal(
-		parse(f, "{\"host\":\"h\",\"container_name\":\"c\",\"published_ports\":["
-			 "{\"container_port\":80,\"protocol\":\"tcp\",\"host_ip\":\"\",\"host_port\":80},"
-			 "{\"container_port\":443,\"protocol\":\"tcp\",\"host_ip\":\"\",\"host_port\":443,"
-			 "\"x\":true}]}"),
-		ERR_INVAL);
+	    parse(f,
+	          "{\"host\":\"h\",\"container_name\":\"c\",\"published_ports\":["
+	          "{\"container_port\":80,\"protocol\":\"tcp\",\"host_ip\":\"\",\"host_port\":80},"
+	          "{\"container_port\":443,\"protocol\":\"tcp\",\"host_ip\":\"\",\"host_port\":443,"
+	          "\"x\":true}]}"),
+	    ERR_INVAL);
 	assert_only_detail(f, "[\"published_ports\",1,\"x\"]", "extra_forbidden");
 	assert_int_equal(json_array_size(f->v.unknown_keys), 1);
 	assert_true(has_unknown(f, "published_ports[1].x"));
@@ -583,9 +590,10 @@ static void unknown_key_in_published_port_has_full_path(void **state)
 static void unknown_key_in_observation_has_full_path(void **state)
 {
 	struct fixture *f = *state;
-	assert_int_equal(parse(f, "{\"host\":\"h\",\"container_name\":\"c\",\"exposure_observations\":"
-				  "[{\"layer\":\"traefik\",\"zzz\":null}]}"),
-			 ERR_INVAL);
+	assert_int_equal(parse(f,
+	                       "{\"host\":\"h\",\"container_name\":\"c\",\"exposure_observations\":"
+	                       "[{\"layer\":\"traefik\",\"zzz\":null}]}"),
+	                 ERR_INVAL);
 	assert_only_detail(f, "[\"exposure_observations\",0,\"zzz\"]", "extra_forbidden");
 	assert_true(has_unknown(f, "exposure_observations[0].zzz"));
 }
@@ -600,10 +608,11 @@ static void known_keys_only_leaves_unknown_keys_unset(void **state)
 static void several_problems_reported_at_once(void **state)
 {
 	struct fixture *f = *state;
-	assert_int_equal(parse(f, "{\"host\":\"\",\"foo\":1,\"sort_priority\":\"abc\","
-				  "\"internalurl\":\"ftp://x/\",\"internal_health_check_enabled\":\"maybe\","
-				  "\"networks\":[{\"bar\":1}]}"),
-			 ERR_INVAL);
+	assert_int_equal(
+	    parse(f, "{\"host\":\"\",\"foo\":1,\"sort_priority\":\"abc\","
+	             "\"internalurl\":\"ftp://x/\",\"internal_health_check_enabled\":\"maybe\","
+	             "\"networks\":[{\"bar\":1}]}"),
+	    ERR_INVAL);
 	assert_detail(f, "[\"host\"]", "string_too_short");
 	assert_detail(f, "[\"container_name\"]", "missing");
 	assert_detail(f, "[\"foo\"]", "extra_forbidden");
@@ -638,10 +647,13 @@ static void absent_optional_keys_are_absent(void **state)
 	struct fixture *f = *state;
 	assert_int_equal(parse(f, "{\"host\":\"h\",\"container_name\":\"c\"}"), 0);
 	const struct store_pstr *strs[] = {
-		&f->p.container_id, &f->p.stack_name,  &f->p.docker_status,   &f->p.started_at,
-		&f->p.timestamp,    &f->p.internalurl, &f->p.externalurl,     &f->p.image_name,
-		&f->p.image_icon,   &f->p.group_name,  &f->p.networks,        &f->p.exposed_ports,
-		&f->p.published_ports, &f->p.exposure_observations,
+	    &f->p.container_id,    &f->p.stack_name,
+	    &f->p.docker_status,   &f->p.started_at,
+	    &f->p.timestamp,       &f->p.internalurl,
+	    &f->p.externalurl,     &f->p.image_name,
+	    &f->p.image_icon,      &f->p.group_name,
+	    &f->p.networks,        &f->p.exposed_ports,
+	    &f->p.published_ports, &f->p.exposure_observations,
 	};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(*strs); i++) {
 		assert_int_equal(strs[i]->state, STORE_P_ABSENT);
@@ -656,19 +668,23 @@ static void null_optional_keys_are_null(void **state)
 {
 	struct fixture *f = *state;
 	assert_int_equal(
-		parse(f, "{\"host\":\"h\",\"container_name\":\"c\",\"container_id\":null,"
-			 "\"stack_name\":null,\"docker_status\":null,\"started_at\":null,"
-			 "\"timestamp\":null,\"internalurl\":null,\"externalurl\":null,"
-			 "\"internal_health_check_enabled\":null,\"external_health_check_enabled\":null,"
-			 "\"image_name\":null,\"image_icon\":null,\"group_name\":null,"
-			 "\"sort_priority\":null,\"networks\":null,\"exposed_ports\":null,"
-			 "\"published_ports\":null,\"exposure_observations\":null}"),
-		0);
+	    parse(f,
+	          "{\"host\":\"h\",\"container_name\":\"c\",\"container_id\":null,"
+	          "\"stack_name\":null,\"docker_status\":null,\"started_at\":null,"
+	          "\"timestamp\":null,\"internalurl\":null,\"externalurl\":null,"
+	          "\"internal_health_check_enabled\":null,\"external_health_check_enabled\":null,"
+	          "\"image_name\":null,\"image_icon\":null,\"group_name\":null,"
+	          "\"sort_priority\":null,\"networks\":null,\"exposed_ports\":null,"
+	          "\"published_ports\":null,\"exposure_observations\":null}"),
+	    0);
 	const struct store_pstr *strs[] = {
-		&f->p.container_id, &f->p.stack_name,  &f->p.docker_status,   &f->p.started_at,
-		&f->p.timestamp,    &f->p.internalurl, &f->p.externalurl,     &f->p.image_name,
-		&f->p.image_icon,   &f->p.group_name,  &f->p.networks,        &f->p.exposed_ports,
-		&f->p.published_ports, &f->p.exposure_observations,
+	    &f->p.container_id,    &f->p.stack_name,
+	    &f->p.docker_status,   &f->p.started_at,
+	    &f->p.timestamp,       &f->p.internalurl,
+	    &f->p.externalurl,     &f->p.image_name,
+	    &f->p.image_icon,      &f->p.group_name,
+	    &f->p.networks,        &f->p.exposed_ports,
+	    &f->p.published_ports, &f->p.exposure_observations,
 	};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(*strs); i++) {
 		assert_int_equal(strs[i]->state, STORE_P_NULL);
@@ -683,7 +699,7 @@ static void timestamp_accepted(void **state)
 {
 	struct fixture *f = *state;
 	assert_int_equal(parse_json(f, with_key("timestamp", json_string("2025-01-02T03:04:05Z"))),
-			 0);
+	                 0);
 	assert_int_equal(f->p.timestamp.state, STORE_P_VALUE);
 }
 
@@ -691,13 +707,14 @@ static void every_field_value_kept(void **state)
 {
 	struct fixture *f = *state;
 	assert_int_equal(
-		parse(f, "{\"host\":\"docker01\",\"container_name\":\"nginx\",\"container_id\":\"abc\","
-			 "\"stack_name\":\"web\",\"docker_status\":\"running\","
-			 "\"started_at\":\"2025-01-02T03:04:05Z\",\"internalurl\":\"http://nas/\","
-			 "\"externalurl\":\"https://x.example/\",\"internal_health_check_enabled\":true,"
-			 "\"external_health_check_enabled\":\"no\",\"image_name\":\"nginx:1.27\","
-			 "\"image_icon\":\"nginx\",\"group_name\":\"Web\",\"sort_priority\":\"7\"}"),
-		0);
+	    parse(f,
+	          "{\"host\":\"docker01\",\"container_name\":\"nginx\",\"container_id\":\"abc\","
+	          "\"stack_name\":\"web\",\"docker_status\":\"running\","
+	          "\"started_at\":\"2025-01-02T03:04:05Z\",\"internalurl\":\"http://nas/\","
+	          "\"externalurl\":\"https://x.example/\",\"internal_health_check_enabled\":true,"
+	          "\"external_health_check_enabled\":\"no\",\"image_name\":\"nginx:1.27\","
+	          "\"image_icon\":\"nginx\",\"group_name\":\"Web\",\"sort_priority\":\"7\"}"),
+	    0);
 	assert_string_equal(f->p.container_id.value, "abc");
 	assert_string_equal(f->p.stack_name.value, "web");
 	assert_string_equal(f->p.docker_status.value, "running");
@@ -716,37 +733,38 @@ static void every_field_value_kept(void **state)
 static void list_fields_canonicalised(void **state)
 {
 	struct fixture *f = *state;
-	assert_int_equal(parse(f, "{\"host\":\"h\",\"container_name\":\"c\","
-				  "\"networks\":[ {\"name\":\"web\"} ],"
-				  "\"exposed_ports\":[\"5173/tcp\"],"
-				  "\"exposure_observations\":[{\"tls\":\"yes\",\"hostname\":\"a.example\","
-				  "\"layer\":\"traefik\"}]}"),
-			 0);
+	assert_int_equal(
+	    parse(f, "{\"host\":\"h\",\"container_name\":\"c\","
+	             "\"networks\":[ {\"name\":\"web\"} ],"
+	             "\"exposed_ports\":[\"5173/tcp\"],"
+	             "\"exposure_observations\":[{\"tls\":\"yes\",\"hostname\":\"a.example\","
+	             "\"layer\":\"traefik\"}]}"),
+	    0);
 	assert_string_equal(f->p.networks.value, "[{\"name\":\"web\",\"aliases\":[]}]");
 	assert_string_equal(f->p.exposed_ports.value, "[\"5173/tcp\"]");
 	assert_string_equal(f->p.exposure_observations.value,
-			    "[{\"layer\":\"traefik\",\"hostname\":\"a.example\",\"tls\":true,"
-			    "\"path_prefix\":null,\"auth\":null,\"details\":null}]");
+	                    "[{\"layer\":\"traefik\",\"hostname\":\"a.example\",\"tls\":true,"
+	                    "\"path_prefix\":null,\"auth\":null,\"details\":null}]");
 }
 
 static void observation_with_empty_layer_dropped(void **state)
 {
 	struct fixture *f = *state;
 	assert_int_equal(parse(f, "{\"host\":\"h\",\"container_name\":\"c\","
-				  "\"exposure_observations\":[{\"layer\":\"\",\"hostname\":\"x\"},"
-				  "{\"layer\":\"dockflare\",\"hostname\":\"y\",\"tls\":true}]}"),
-			 0);
+	                          "\"exposure_observations\":[{\"layer\":\"\",\"hostname\":\"x\"},"
+	                          "{\"layer\":\"dockflare\",\"hostname\":\"y\",\"tls\":true}]}"),
+	                 0);
 	assert_string_equal(f->p.exposure_observations.value,
-			    "[{\"layer\":\"dockflare\",\"hostname\":\"y\",\"tls\":true,"
-			    "\"path_prefix\":null,\"auth\":null,\"details\":null}]");
+	                    "[{\"layer\":\"dockflare\",\"hostname\":\"y\",\"tls\":true,"
+	                    "\"path_prefix\":null,\"auth\":null,\"details\":null}]");
 }
 
 static void empty_list_kept_as_value(void **state)
 {
 	struct fixture *f = *state;
 	assert_int_equal(parse(f, "{\"host\":\"h\",\"container_name\":\"c\","
-				  "\"exposure_observations\":[],\"networks\":[]}"),
-			 0);
+	                          "\"exposure_observations\":[],\"networks\":[]}"),
+	                 0);
 	assert_int_equal(f->p.exposure_observations.state, STORE_P_VALUE);
 	assert_string_equal(f->p.exposure_observations.value, "[]");
 	assert_int_equal(f->p.networks.state, STORE_P_VALUE);
@@ -757,7 +775,7 @@ static void list_field_not_a_list_is_list_type(void **state)
 {
 	struct fixture *f = *state;
 	assert_int_equal(parse(f, "{\"host\":\"h\",\"container_name\":\"c\",\"networks\":{}}"),
-			 ERR_INVAL);
+	                 ERR_INVAL);
 	assert_only_detail(f, "[\"networks\"]", "list_type");
 }
 
@@ -772,64 +790,64 @@ static void release_accepts_null(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		T(minimal_payload_accepted),
-		T(missing_host_reported_as_missing),
-		T(missing_container_name_reported_as_missing),
-		T(empty_body_reports_both_required_keys),
-		T(null_host_is_string_type),
-		T(empty_host_is_string_too_short),
-		T(empty_container_name_is_string_too_short),
-		T(host_of_255_bytes_accepted),
-		T(host_of_256_bytes_is_string_too_long),
-		T(container_name_of_256_bytes_is_string_too_long),
-		T(stack_name_of_4096_bytes_accepted),
-		T(stack_name_of_4097_bytes_is_string_too_long),
-		T(number_for_string_field_is_string_type),
-		T(bool_for_string_field_is_string_type),
-		T(number_for_host_is_string_type),
-		T(nul_byte_in_string_rejected),
-		T(bool_accepts_json_true_and_false),
-		T(bool_accepts_integers_0_and_1),
-		T(bool_accepts_integral_floats_0_and_1),
-		T(bool_accepts_truthy_strings_in_any_case),
-		T(bool_accepts_falsy_strings_in_any_case),
-		T(bool_rejects_maybe),
-		T(bool_rejects_integer_2),
-		T(bool_rejects_fractional_float),
-		T(bool_rejects_empty_string),
-		T(bool_rejects_list),
-		T(int_accepts_integer),
-		T(int_accepts_numeric_string),
-		T(int_accepts_integral_float),
-		T(int_rejects_fractional_float),
-		T(int_rejects_non_numeric_string),
-		T(int_rejects_json_bool),
-		T(int_parsing_in_list_item_has_full_loc),
-		T(list_item_coerces_numeric_strings),
-		T(url_accepts_http),
-		T(url_accepts_https),
-		T(url_accepts_empty_string),
-		T(url_rejects_ftp_scheme),
-		T(url_rejects_javascript_scheme),
-		T(url_rejects_missing_scheme),
-		T(url_rejects_scheme_without_host),
-		T(url_number_is_string_type),
-		T(unknown_top_level_key_rejected),
-		T(unknown_key_in_network_has_full_path),
-		T(unknown_key_in_published_port_has_full_path),
-		T(unknown_key_in_observation_has_full_path),
-		T(known_keys_only_leaves_unknown_keys_unset),
-		T(several_problems_reported_at_once),
-		T(failure_leaves_output_untouched),
-		T(absent_optional_keys_are_absent),
-		T(null_optional_keys_are_null),
-		T(timestamp_accepted),
-		T(every_field_value_kept),
-		T(list_fields_canonicalised),
-		T(observation_with_empty_layer_dropped),
-		T(empty_list_kept_as_value),
-		T(list_field_not_a_list_is_list_type),
-		T(release_accepts_null),
+	    T(minimal_payload_accepted),
+	    T(missing_host_reported_as_missing),
+	    T(missing_container_name_reported_as_missing),
+	    T(empty_body_reports_both_required_keys),
+	    T(null_host_is_string_type),
+	    T(empty_host_is_string_too_short),
+	    T(empty_container_name_is_string_too_short),
+	    T(host_of_255_bytes_accepted),
+	    T(host_of_256_bytes_is_string_too_long),
+	    T(container_name_of_256_bytes_is_string_too_long),
+	    T(stack_name_of_4096_bytes_accepted),
+	    T(stack_name_of_4097_bytes_is_string_too_long),
+	    T(number_for_string_field_is_string_type),
+	    T(bool_for_string_field_is_string_type),
+	    T(number_for_host_is_string_type),
+	    T(nul_byte_in_string_rejected),
+	    T(bool_accepts_json_true_and_false),
+	    T(bool_accepts_integers_0_and_1),
+	    T(bool_accepts_integral_floats_0_and_1),
+	    T(bool_accepts_truthy_strings_in_any_case),
+	    T(bool_accepts_falsy_strings_in_any_case),
+	    T(bool_rejects_maybe),
+	    T(bool_rejects_integer_2),
+	    T(bool_rejects_fractional_float),
+	    T(bool_rejects_empty_string),
+	    T(bool_rejects_list),
+	    T(int_accepts_integer),
+	    T(int_accepts_numeric_string),
+	    T(int_accepts_integral_float),
+	    T(int_rejects_fractional_float),
+	    T(int_rejects_non_numeric_string),
+	    T(int_rejects_json_bool),
+	    T(int_parsing_in_list_item_has_full_loc),
+	    T(list_item_coerces_numeric_strings),
+	    T(url_accepts_http),
+	    T(url_accepts_https),
+	    T(url_accepts_empty_string),
+	    T(url_rejects_ftp_scheme),
+	    T(url_rejects_javascript_scheme),
+	    T(url_rejects_missing_scheme),
+	    T(url_rejects_scheme_without_host),
+	    T(url_number_is_string_type),
+	    T(unknown_top_level_key_rejected),
+	    T(unknown_key_in_network_has_full_path),
+	    T(unknown_key_in_published_port_has_full_path),
+	    T(unknown_key_in_observation_has_full_path),
+	    T(known_keys_only_leaves_unknown_keys_unset),
+	    T(several_problems_reported_at_once),
+	    T(failure_leaves_output_untouched),
+	    T(absent_optional_keys_are_absent),
+	    T(null_optional_keys_are_null),
+	    T(timestamp_accepted),
+	    T(every_field_value_kept),
+	    T(list_fields_canonicalised),
+	    T(observation_with_empty_layer_dropped),
+	    T(empty_list_kept_as_value),
+	    T(list_field_not_a_list_is_list_type),
+	    T(release_accepts_null),
 	};
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
