@@ -75,7 +75,7 @@ static int write_all(int fd, const void *data, size_t len)
 int fileio_write_atomic(const char *path, const void *data, size_t len, int *changed,
 			struct err *e)
 {
-	return fileio_write_atomic_flags(path, data, len, 0, changed, e);
+	return fileio_write_atomic_flags(path, NULL, data, len, 0, changed, e);
 }
 
 int fileio_syncfs(const char *path, struct err *e)
@@ -88,13 +88,8 @@ int fileio_syncfs(const char *path, struct err *e)
 	return rc < 0 ? err_set(e, ERR_IO, "cannot sync '%s': %s", path, strerror(errno)) : 0;
 }
 
-int fileio_write_atomic_flags(const char *path, const void *data, size_t len, int flags,
-			      int *changed, struct err *e)
+static int mkdir_parent(const char *path, struct err *e)
 {
-	if (changed)
-		*changed = 0;
-	if (same_content(path, data, len))
-		return 0;
 	char *dir = xstrdup(path);
 	char *slash = strrchr(dir, '/');
 	int rc = 0;
@@ -103,10 +98,27 @@ int fileio_write_atomic_flags(const char *path, const void *data, size_t len, in
 		rc = fileio_mkdirs(dir, e);
 	}
 	free(dir);
-	if (rc)
-		return rc;
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	return rc;
+}
+
+int fileio_write_atomic_flags(const char *path, const char *tmp_dir, const void *data, size_t len,
+			      int flags, int *changed, struct err *e)
+{
+	if (changed)
+		*changed = 0;
+	if (same_content(path, data, len))
+		return 0;
+	static unsigned long counter;
+	char *tmp = tmp_dir ? xasprintf("%s/%ld.%lu.tmp", tmp_dir, (long)getpid(), ++counter)
+			    : xasprintf("%s.tmp.%ld", path, (long)getpid());
+	int rc = 0;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ENOENT) {
+		/* Parents are created only when missing: most writes replace a file. */
+		if ((rc = mkdir_parent(path, e)))
+			goto out;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	}
 	if (fd < 0) {
 		rc = err_set(e, ERR_IO, "cannot create '%s': %s", tmp, strerror(errno));
 		goto out;
@@ -118,7 +130,8 @@ int fileio_write_atomic_flags(const char *path, const void *data, size_t len, in
 		goto out;
 	}
 	close(fd);
-	if (rename(tmp, path) < 0) {
+	if (rename(tmp, path) < 0 && (errno != ENOENT || mkdir_parent(path, NULL) < 0 ||
+				      rename(tmp, path) < 0)) {
 		rc = err_set(e, ERR_IO, "cannot rename '%s': %s", tmp, strerror(errno));
 		unlink(tmp);
 		goto out;

@@ -22,9 +22,13 @@ int fileio_write_atomic(const char *path, const void *data, size_t len, int *cha
 			struct err *e);
 /* Skip the per-file fsync: the caller syncs the filesystem once for a batch. */
 #define FILEIO_NOSYNC 1
-/* fileio_write_atomic with FILEIO_* flags. */
-int fileio_write_atomic_flags(const char *path, const void *data, size_t len, int flags,
-			      int *changed, struct err *e);
+/*
+ * fileio_write_atomic with FILEIO_* flags and the temp file in tmp_dir
+ * (same filesystem; NULL = beside the file), so that a writer killed
+ * mid-write leaves its litter where the caller can sweep it.
+ */
+int fileio_write_atomic_flags(const char *path, const char *tmp_dir, const void *data, size_t len,
+			      int flags, int *changed, struct err *e);
 /* Flush the whole filesystem holding path (one call for a batch of NOSYNC writes). */
 int fileio_syncfs(const char *path, struct err *e);
 /* Read a whole file into out (bounded by out's max); ERR_NOTFOUND, ERR_IO, ERR_TOOBIG. */

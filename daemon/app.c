@@ -66,6 +66,9 @@ int app_open(struct app *a, const char *config, struct err *e)
 		rc = app_rebuild(a, &n, e);
 		if (!rc && n)
 			log_info("rebuilt the store from '%s': %zu services", a->repo, n);
+	} else if (!rc) {
+		/* Resume what a crashed process left unmirrored. */
+		rc = store_mirror_drain(a->mirror, a->db, NULL, e);
 	}
 	free(lmdb);
 	free(lock);

@@ -3,7 +3,8 @@
  * <config>/services.lmdb/ (the store), <config>/inventory/ (the git repo),
  * <config>/inventory.lock (serialises git work between processes).
  * app_open() also rebuilds an empty store from the repo, so a deleted
- * services.lmdb/ comes back by itself.
+ * services.lmdb/ comes back by itself, and otherwise mirrors whatever a
+ * crashed process left in the journal, so every start converges.
  */
 #ifndef DAEMON_APP_H
 #define DAEMON_APP_H

@@ -255,6 +255,29 @@ static int stage_path(struct store_git *g, const char *path, struct err *e)
 }
 
 /*
+ * Stage content the caller already holds (and has written to the work
+ * tree): the blob comes from memory, so nothing is read back from disk and
+ * no attribute or symlink lookups are made. The entry carries no stat data;
+ * git notices that and re-hashes the file when it next looks at it.
+ */
+static int stage_buffer(struct store_git *g, const struct store_git_file *f, struct err *e)
+{
+	if (!f->data)
+		return git_index_remove_bypath(g->index, f->path) < 0
+		               ? git_fail(e, ERR_GIT, "unstage", f->path)
+		               : 0;
+	git_index_entry entry;
+	memset(&entry, 0, sizeof(entry));
+	entry.mode = GIT_FILEMODE_BLOB;
+	entry.path = f->path;
+	entry.file_size = (uint32_t)f->len;
+	if (git_blob_create_from_buffer(&entry.id, g->repo, f->data, f->len) < 0 ||
+	    git_index_add(g->index, &entry) < 0)
+		return git_fail(e, ERR_GIT, "stage", f->path);
+	return 0;
+}
+
+/*
  * Point HEAD's branch (or a detached HEAD) at id, but only if it still
  * points at parent (or, for a first commit, does not exist yet). The
  * reflog records the commit's author, as git_commit_create would.
@@ -334,9 +357,46 @@ out:
  * means a restart never sees a HEAD newer than its index, which would make
  * the next commit revert files it does not name.
  */
+/* Stage entry i of what a commit call was given. */
+typedef int (*stage_fn)(struct store_git *g, const void *items, size_t i, struct err *e);
+
+static int stage_nth_path(struct store_git *g, const void *items, size_t i, struct err *e)
+{
+	const char *path = ((const char *const *)items)[i];
+	int rc = check_path(path, e);
+	return rc ? rc : stage_path(g, path, e);
+}
+
+static int stage_nth_file(struct store_git *g, const void *items, size_t i, struct err *e)
+{
+	const struct store_git_file *f = &((const struct store_git_file *)items)[i];
+	int rc = check_path(f->path, e);
+	return rc ? rc : stage_buffer(g, f, e);
+}
+
+static int commit_staged(struct store_git *g, stage_fn stage, const void *items, size_t n,
+                         const char *author_name, const char *author_email, const char *message,
+                         int *committed, char *commit_hex, struct err *e);
+
 int store_git_commit_paths(struct store_git *g, const char *const *paths, size_t npaths,
                            const char *author_name, const char *author_email, const char *message,
                            int *committed, char *commit_hex, struct err *e)
+{
+	return commit_staged(g, stage_nth_path, paths, npaths, author_name, author_email, message,
+	                     committed, commit_hex, e);
+}
+
+int store_git_commit_files(struct store_git *g, const struct store_git_file *files, size_t nfiles,
+                           const char *author_name, const char *author_email, const char *message,
+                           int *committed, char *commit_hex, struct err *e)
+{
+	return commit_staged(g, stage_nth_file, files, nfiles, author_name, author_email, message,
+	                     committed, commit_hex, e);
+}
+
+static int commit_staged(struct store_git *g, stage_fn stage, const void *items, size_t n,
+                         const char *author_name, const char *author_email, const char *message,
+                         int *committed, char *commit_hex, struct err *e)
 {
 	git_signature *sig = NULL;
 	git_buf msg = GIT_BUF_INIT;
@@ -350,8 +410,8 @@ int store_git_commit_paths(struct store_git *g, const char *const *paths, size_t
 		goto out;
 	}
 	staging = 1;
-	for (size_t i = 0; i < npaths; i++)
-		if ((rc = check_path(paths[i], e)) || (rc = stage_path(g, paths[i], e)))
+	for (size_t i = 0; i < n; i++)
+		if ((rc = stage(g, items, i, e)))
 			goto out;
 	if (git_index_write_tree(&tree_id, g->index) < 0) {
 		rc = git_fail(e, ERR_GIT, "write tree of", g->workdir);

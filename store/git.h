@@ -46,12 +46,29 @@ void store_git_free(struct store_git *g);
 /*
  * Stage exactly these work-tree-relative paths (present files are added,
  * missing ones removed) and commit on the current branch (`main` for
- * repositories created here) with author = committer = name <email>.
- * *committed is 0 when the resulting tree equals HEAD's (no commit made),
- * else 1 and commit_hex (if non-NULL, STORE_GIT_HEX_SIZE bytes) gets the
- * new commit's id. ERR_INVAL for a bad path or identity, ERR_IO, ERR_GIT.
+ * repositories created here) with author = committer = name <email>, time
+ * now. *committed (if non-NULL) is 0 when the resulting tree equals HEAD's
+ * (no commit made), else 1, and commit_hex (if non-NULL,
+ * STORE_GIT_HEX_SIZE bytes) gets the new commit's id. ERR_INVAL for a bad
+ * path, identity or empty message; ERR_IO; ERR_GIT (also when the branch
+ * moved under us).
  */
 int store_git_commit_paths(struct store_git *g, const char *const *paths, size_t npaths,
+                           const char *author_name, const char *author_email, const char *message,
+                           int *committed, char *commit_hex, struct err *e);
+
+/* A file to commit whose bytes the caller holds; data NULL means removed. */
+struct store_git_file {
+	const char *path; /* relative to the work tree */
+	const char *data;
+	size_t len;
+};
+
+/*
+ * Like store_git_commit_paths, but blobs come from the given bytes (which
+ * the caller has also written to the work tree) instead of being read back.
+ */
+int store_git_commit_files(struct store_git *g, const struct store_git_file *files, size_t nfiles,
                            const char *author_name, const char *author_email, const char *message,
                            int *committed, char *commit_hex, struct err *e);
 

@@ -25,6 +25,7 @@ struct store_mirror {
 	struct store_git *git;
 	char *repo;
 	char *lock_path;
+	char *tmp_dir; /* inside .git: temp files never show in the work tree */
 	int lock_fd;
 };
 
@@ -48,6 +49,7 @@ int store_mirror_open(struct store_mirror **out, const char *repo_dir, const cha
 	struct store_mirror *m = xcalloc(1, sizeof(*m));
 	m->repo = xstrdup(repo_dir);
 	m->lock_path = xstrdup(lock_path);
+	m->tmp_dir = xasprintf("%s/.git/portolan-tmp", repo_dir);
 	m->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	int rc = 0;
 	if (m->lock_fd < 0) {
@@ -58,6 +60,11 @@ int store_mirror_open(struct store_mirror **out, const char *repo_dir, const cha
 	if ((rc = lock_repo(m, e)))
 		goto fail;
 	rc = store_git_open(&m->git, repo_dir, e);
+	/* A writer killed mid-file leaves temp files here: sweep them. */
+	if (!rc)
+		rc = fileio_remove_tree(m->tmp_dir, e);
+	if (!rc)
+		rc = fileio_mkdirs(m->tmp_dir, e);
 	unlock_repo(m);
 	if (rc)
 		goto fail;
@@ -77,6 +84,7 @@ void store_mirror_free(struct store_mirror *m)
 		close(m->lock_fd);
 	free(m->repo);
 	free(m->lock_path);
+	free(m->tmp_dir);
 	free(m);
 }
 
@@ -90,28 +98,37 @@ const char *store_mirror_repo(const struct store_mirror *m)
 	return m->repo;
 }
 
-/* A growing list of repo paths (owned strings). */
-struct paths {
-	char **v;
+/* Files to stage for one commit; paths and bytes owned (data NULL = removed). */
+struct staged {
+	struct store_git_file *v;
 	size_t n, alloc;
 };
 
-static void paths_add(struct paths *p, char *owned)
+static void staged_add(struct staged *s, char *path, char *data, size_t len)
 {
-	if (p->n == p->alloc) {
-		p->alloc = p->alloc ? 2 * p->alloc : 64;
-		p->v = xrealloc(p->v, p->alloc * sizeof(*p->v));
+	if (s->n == s->alloc) {
+		s->alloc = s->alloc ? 2 * s->alloc : 64;
+		s->v = xrealloc(s->v, s->alloc * sizeof(*s->v));
 	}
-	p->v[p->n++] = owned;
+	s->v[s->n++] = (struct store_git_file){path, data, len};
 }
 
-static void paths_release(struct paths *p)
+static void staged_release(struct staged *s)
 {
-	for (size_t i = 0; i < p->n; i++)
-		free(p->v[i]);
-	free(p->v);
-	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < s->n; i++) {
+		free((char *)s->v[i].path);
+		free((char *)s->v[i].data);
+	}
+	free(s->v);
+	memset(s, 0, sizeof(*s));
 }
+
+/* A path a service had before a rename or delete in this batch. */
+struct removed {
+	char *path;
+	size_t group;
+	int rewritten; /* another service's file now stands there */
+};
 
 /*
  * The changes of one author within a batch: they become one commit. Git
@@ -122,7 +139,7 @@ struct author_group {
 	char *author;
 	struct buf message;
 	size_t nmessages;
-	struct paths staged;
+	struct staged staged;
 };
 
 /* A service touched in the batch; the last author to touch it commits its file. */
@@ -138,8 +155,8 @@ struct batch {
 	size_t ngroups;
 	struct touched *touched;
 	size_t ntouched, alloc_touched;
-	struct paths removed; /* paths services had before (renamed or deleted) */
-	size_t *removed_group;
+	struct removed *removed;
+	size_t nremoved;
 	size_t groups_file_group, exposure_file_group; /* SIZE_MAX: untouched */
 };
 
@@ -154,12 +171,13 @@ static void batch_release(struct batch *b)
 	for (size_t i = 0; i < b->ngroups; i++) {
 		free(b->groups[i].author);
 		buf_release(&b->groups[i].message);
-		paths_release(&b->groups[i].staged);
+		staged_release(&b->groups[i].staged);
 	}
 	free(b->groups);
 	free(b->touched);
-	paths_release(&b->removed);
-	free(b->removed_group);
+	for (size_t i = 0; i < b->nremoved; i++)
+		free(b->removed[i].path);
+	free(b->removed);
 }
 
 static size_t group_of(struct batch *b, const char *author)
@@ -200,9 +218,8 @@ static int collect(const struct store_journal_entry *en, void *arg)
 	else
 		touch(b, en->id, g);
 	if (en->path_before) {
-		paths_add(&b->removed, xstrdup(en->path_before));
-		b->removed_group = xrealloc(b->removed_group, b->removed.n * sizeof(size_t));
-		b->removed_group[b->removed.n - 1] = g;
+		b->removed = xrealloc(b->removed, (b->nremoved + 1) * sizeof(*b->removed));
+		b->removed[b->nremoved++] = (struct removed){xstrdup(en->path_before), g, 0};
 	}
 	struct author_group *ag = &b->groups[g];
 	if (ag->nmessages < MESSAGE_LINES)
@@ -223,25 +240,58 @@ static int write_repo_file(struct store_mirror *m, const char *rel, const struct
 			   struct err *e)
 {
 	char *full = xasprintf("%s/%s", m->repo, rel);
-	int rc = fileio_write_atomic_flags(full, content->data, content->len, FILEIO_NOSYNC, NULL, e);
+	int rc = fileio_write_atomic_flags(full, m->tmp_dir, content->data, content->len,
+					   FILEIO_NOSYNC, NULL, e);
 	free(full);
+	return rc;
+}
+
+static int cmp_removed(const void *a, const void *b)
+{
+	return strcmp(((const struct removed *)a)->path, ((const struct removed *)b)->path);
+}
+
+/* Note that path holds a file again, so its removal must not be committed. */
+static void mark_rewritten(struct batch *b, const char *path)
+{
+	struct removed key = {(char *)path, 0, 0};
+	struct removed *r = b->nremoved ? bsearch(&key, b->removed, b->nremoved,
+						  sizeof(*b->removed), cmp_removed)
+					: NULL;
+	/* bsearch finds one of possibly several equal entries: mark them all. */
+	for (struct removed *p = r; p && p >= b->removed && !strcmp(p->path, path); p--)
+		p->rewritten = 1;
+	for (struct removed *p = r; p && p < b->removed + b->nremoved && !strcmp(p->path, path);
+	     p++)
+		p->rewritten = 1;
+}
+
+/* Write (and stage in its group) one file whose bytes are in content. */
+static int write_and_stage(struct store_mirror *m, struct batch *b, size_t group, char *rel,
+			   struct buf *content, struct err *e)
+{
+	int rc = write_repo_file(m, rel, content, e);
+	mark_rewritten(b, rel);
+	size_t len;
+	char *data = buf_detach(content, &len);
+	staged_add(&b->groups[group].staged, rel, data, len);
 	return rc;
 }
 
 /*
  * Bring the work tree to the current state of everything in the batch:
  * removed paths first, then each touched service's YAML (a service moved
- * onto a removed path is thus written back).
+ * onto a removed path is thus written back, and its removal not staged).
  */
 static int write_services(struct store_mirror *m, struct store_txn *t, struct batch *b,
 			  struct err *e)
 {
 	int rc = 0;
-	for (size_t i = 0; i < b->removed.n && !rc; i++) {
-		char *full = xasprintf("%s/%s", m->repo, b->removed.v[i]);
+	qsort(b->removed, b->nremoved, sizeof(*b->removed), cmp_removed);
+	for (size_t i = 0; i < b->nremoved && !rc; i++) {
+		char *full = xasprintf("%s/%s", m->repo, b->removed[i].path);
 		rc = fileio_remove_pruning(full, m->repo, e);
 		free(full);
-		paths_add(&b->groups[b->removed_group[i]].staged, xstrdup(b->removed.v[i]));
 	}
 	qsort(b->touched, b->ntouched, sizeof(*b->touched), cmp_touched);
 	struct buf yaml;
@@ -252,20 +302,23 @@ static int write_services(struct store_mirror *m, struct store_txn *t, struct ba
 		struct store_record r;
 		if (store_db_get(t, b->touched[i].id, &r, NULL))
 			continue; /* deleted since: its path_before was removed above */
-		char *rel = store_naming_service_path(r.host, r.container_name);
-		buf_reset(&yaml);
 		rc = store_yaml_emit_record(&r, &yaml);
 		if (!rc)
-			rc = write_repo_file(m, rel, &yaml, e);
-		paths_add(&b->groups[b->touched[i].group].staged, rel);
+			rc = write_and_stage(m, b, b->touched[i].group,
+					     store_naming_service_path(r.host, r.container_name),
+					     &yaml, e);
 		store_record_release(&r);
 	}
 	buf_release(&yaml);
+	for (size_t i = 0; i < b->nremoved; i++)
+		if (!b->removed[i].rewritten)
+			staged_add(&b->groups[b->removed[i].group].staged,
+				   xstrdup(b->removed[i].path), NULL, 0);
 	return rc;
 }
 
-static int write_json_file(struct store_mirror *m, const char *rel, const json_t *v,
-			   struct paths *staged, struct err *e)
+static int write_json_file(struct store_mirror *m, struct batch *b, size_t group, const char *rel,
+			   const json_t *v, struct err *e)
 {
 	struct buf yaml;
 	buf_init(&yaml, 0);
@@ -273,9 +326,8 @@ static int write_json_file(struct store_mirror *m, const char *rel, const json_t
 	if (rc)
 		rc = err_set(e, ERR_INVAL, "cannot emit '%s'", rel);
 	else
-		rc = write_repo_file(m, rel, &yaml, e);
+		rc = write_and_stage(m, b, group, xstrdup(rel), &yaml, e);
 	buf_release(&yaml);
-	paths_add(staged, xstrdup(rel));
 	return rc;
 }
 
@@ -307,8 +359,8 @@ static int commit_group(struct store_mirror *m, struct author_group *g, int *com
 	commit_message(g, &msg);
 	char *email = author_email(g->author);
 	int committed = 0;
-	int rc = store_git_commit_paths(m->git, (const char *const *)g->staged.v, g->staged.n,
-					g->author, email, msg.data, &committed, NULL, e);
+	int rc = store_git_commit_files(m->git, g->staged.v, g->staged.n, g->author, email,
+					msg.data, &committed, NULL, e);
 	free(email);
 	buf_release(&msg);
 	if (!rc && committed && commits)
@@ -323,13 +375,12 @@ static int commit_batch(struct store_mirror *m, struct store_txn *t, struct batc
 	int rc = write_services(m, t, b, e);
 	if (!rc && b->groups_file_group != SIZE_MAX) {
 		json_t *groups = store_group_list(t);
-		rc = write_json_file(m, STORE_GROUPS_FILE, groups,
-				     &b->groups[b->groups_file_group].staged, e);
+		rc = write_json_file(m, b, b->groups_file_group, STORE_GROUPS_FILE, groups, e);
 		json_decref(groups);
 	}
 	if (!rc && b->exposure_file_group != SIZE_MAX)
-		rc = write_json_file(m, STORE_EXPOSURE_FILE, store_db_exposure(t),
-				     &b->groups[b->exposure_file_group].staged, e);
+		rc = write_json_file(m, b, b->exposure_file_group, STORE_EXPOSURE_FILE,
+				     store_db_exposure(t), e);
 	/* One flush for the whole batch instead of one fsync per file. */
 	if (!rc && b->ngroups)
 		rc = fileio_syncfs(m->repo, e);

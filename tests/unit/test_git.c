@@ -473,6 +473,23 @@ static void test_kill9_then_reopen_is_fsck_clean(void **state)
 	reopen(f);
 }
 
+static void test_detached_head(void **state)
+{
+	struct fx *f = *state;
+	char c1[STORE_GIT_HEX_SIZE], c2[STORE_GIT_HEX_SIZE];
+	put(f, "a.yml", "a\n");
+	assert_int_equal(commit_n(f, (const char *[]){"a.yml"}, 1, "add a", c1), 1);
+	assert_int_equal(git_cli(f, "checkout -q --detach"), 0);
+	put(f, "a.yml", "a2\n");
+	assert_int_equal(commit_n(f, (const char *[]){"a.yml"}, 1, "edit a", c2), 1);
+	/* The detached HEAD moved; main stayed. */
+	assert_int_equal(git_cli(f, "rev-parse HEAD main"), 0);
+	char *want = xasprintf("%s\n%s\n", c2, c1);
+	assert_string_equal(f->out.data, want);
+	free(want);
+	assert_fsck_clean(f);
+}
+
 static void test_bad_input(void **state)
 {
 	struct fx *f = *state;
@@ -520,6 +537,7 @@ int main(int argc, char **argv)
 	    T(test_fsck_clean_after_many_commits),
 	    T(test_unstaged_write_picked_up),
 	    T(test_external_commit_and_lost_index),
+	    T(test_detached_head),
 	    T(test_bad_input),
 	    T(test_kill9_then_reopen_is_fsck_clean),
 #undef T
