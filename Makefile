@@ -9,6 +9,8 @@ OPT      ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -DGIT_DEPRECATE_HARD \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS   += $(OPT) $(WARN) -MMD -MP
+# Only libraries something calls get loaded: keeps start-up and RSS small.
+LDFLAGS  += -Wl,--as-needed
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
 ifeq ($(V),1)
@@ -27,6 +29,9 @@ BIN_OBJ  := $(BIN_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB      := $(BUILD)/libportolan.a
+# daemon/ minus main(): unit tests may test daemon modules too
+DLIB     := $(BUILD)/libportolan-daemon.a
+DLIB_OBJ := $(filter-out $(BUILD)/daemon/main.o,$(BIN_OBJ))
 BIN      := $(BUILD)/portolan
 
 .PHONY: all deps run test unit integration asan bench format format-check clean
@@ -42,13 +47,17 @@ $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(DLIB): $(DLIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 $(BIN): $(BIN_OBJ) $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $(BIN_OBJ) $(LIB) $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/tests/unit/%.t: $(BUILD)/tests/unit/%.o $(LIB)
+$(BUILD)/tests/unit/%.t: $(BUILD)/tests/unit/%.o $(DLIB) $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(DLIB) $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 	@$(if $(Q),echo "  LINK    $@")

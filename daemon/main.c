@@ -8,6 +8,7 @@
 
 #include "../common/log.h"
 #include "cli.h"
+#include "serve.h"
 #include "../common/banned.h"
 
 #define PORTOLAN_VERSION "0.1.0"
@@ -20,6 +21,12 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{"serve", serve_main, "run the daemon (HTTP API, git mirror)",
+	 "usage: portolan serve [--listen ADDR] [-n]\n\n"
+	 "Run the daemon on ADDR (host:port, [v6]:port or :port; default from\n"
+	 "LISTEN / settings.yml, else 127.0.0.1:8815). -n checks the configuration\n"
+	 "and exits. SIGTERM/SIGINT stop it cleanly (in-flight requests finish,\n"
+	 "pending changes are committed to git); SIGHUP reloads settings.yml.\n"},
 	{"import", cli_import, "apply registration payloads (JSON files) to the inventory",
 	 "usage: portolan import FILE|DIR...\n\n"
 	 "Apply register payloads through the same validation and merge rules as\n"

@@ -1,19 +1,23 @@
 #!/bin/sh
-# `make run`: a populated inventory in ./var for a newcomer to look at.
+# `make run`: a populated inventory in ./var and the daemon in the foreground.
 set -e
 cd "$(dirname "$0")/.."
 BIN=./build/portolan
 CONFIG=${PORTOLAN_CONFIG:-./var}
+LISTEN=${LISTEN:-127.0.0.1:8815}
 export PORTOLAN_CONFIG="$CONFIG"
 
 if [ ! -d "$CONFIG/inventory/services" ]; then
 	echo "first start: importing examples/payloads/ into $CONFIG"
 	$BIN import examples/payloads
 fi
-echo
-echo "inventory store : $CONFIG/services.lmdb"
-echo "inventory repo  : $CONFIG/inventory  (git -C $CONFIG/inventory log --stat)"
-echo "services        : $($BIN export | jq length)"
-echo
-echo "try: $BIN export | jq '.[0]'"
-echo "     $BIN check"
+cat <<MSG
+
+portolan on http://$LISTEN/  (config dir: $CONFIG, Ctrl-C stops it)
+  inventory repo : $CONFIG/inventory   (git -C $CONFIG/inventory log --stat)
+  API token      : printed below on the first start; kept in $CONFIG/api_token
+  try            : curl -H "Authorization: Bearer \$(cat $CONFIG/api_token)" http://$LISTEN/api/v1/services | jq length
+  web UI login   : not built yet (the UI issue); the API and /healthz, /metrics are live
+
+MSG
+exec $BIN serve --listen "$LISTEN"

@@ -1,0 +1,474 @@
+/*
+ * The JSON API: routing, authentication, and one handler per route. Every
+ * handler validates completely before it submits a change to the writer;
+ * every error is a JSON body naming the cause, and no 4xx changes state.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "../common/log.h"
+#include "../common/xalloc.h"
+#include "../store/merge.h"
+#include "../store/mirror.h"
+#include "../store/ops.h"
+#include "serve.h"
+#include "../common/banned.h"
+
+/* One table maps store error codes to HTTP statuses. */
+static int status_for(int code)
+{
+	switch (code) {
+	case ERR_INVAL: return 400;
+	case ERR_AUTH: return 401;
+	case ERR_NOTFOUND: return 404;
+	case ERR_EXISTS: return 409;
+	case ERR_TOOBIG: return 413;
+	case ERR_BUSY: return 503;
+	}
+	return 500;
+}
+
+static void reply_json(struct http_response *res, int status, json_t *body)
+{
+	res->status = status;
+	res->content_type = "application/json";
+	char *s = json_dumps(body, JSON_COMPACT);
+	buf_adds(&res->body, s);
+	buf_addc(&res->body, '\n');
+	free(s);
+	json_decref(body);
+}
+
+static void reply_error(struct http_response *res, int status, const char *msg)
+{
+	reply_json(res, status, json_pack("{s:s}", "error", msg));
+}
+
+static void reply_err(struct http_response *res, const struct err *e)
+{
+	reply_error(res, status_for(e->code), e->msg);
+}
+
+static void reply_invalid(struct http_response *res, const char *what, struct store_verr *v)
+{
+	json_t *body = json_pack("{s:s,s:O}", "error", what, "details", v->details);
+	if (v->unknown_keys)
+		json_object_set(body, "unknown_keys", v->unknown_keys);
+	reply_json(res, 400, body);
+}
+
+/* Constant time in the token's length: no early exit on the first mismatch. */
+static int token_ok(const struct http_request *req, const char *token)
+{
+	const char *h = http_header(req, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7) || !token || !*token)
+		return 0;
+	const char *given = h + 7;
+	size_t n = strlen(token);
+	if (strlen(given) != n)
+		return 0;
+	return sodium_memcmp(given, token, n) == 0;
+}
+
+/* The body as a JSON object; replies 400/413 itself and returns NULL otherwise. */
+static json_t *json_body(const struct http_request *req, struct http_response *res)
+{
+	if (req->body_too_large) {
+		reply_json(res, 413, json_pack("{s:s,s:i}", "error", "Request body too large",
+					       "limit", HTTP_MAX_BODY));
+		return NULL;
+	}
+	json_t *body = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(body)) {
+		json_decref(body);
+		reply_error(res, 400, "Request body must be a JSON object");
+		return NULL;
+	}
+	return body;
+}
+
+struct register_job {
+	struct store_payload p;
+	int ownership;
+	struct store_record rec;
+	int status;
+};
+
+static int apply_register(struct store_txn *t, void *ctx, struct err *e)
+{
+	struct register_job *j = ctx;
+	return store_ops_register(t, &j->p, j->ownership, (int64_t)time(NULL), &j->rec, &j->status,
+				  e);
+}
+
+static const char *const status_names[] = {"created", "updated", "unchanged", "skipped"};
+
+static void handle_register(struct daemon *d, const struct http_request *req,
+			    struct http_response *res, int ownership)
+{
+	json_t *body = json_body(req, res);
+	if (!body)
+		return;
+	struct store_verr v;
+	store_verr_init(&v);
+	struct register_job j;
+	memset(&j, 0, sizeof(j));
+	store_record_init(&j.rec);
+	if (store_payload_from_json(&j.p, body, &v)) {
+		reply_invalid(res, "Invalid register payload", &v);
+		goto out;
+	}
+	j.ownership = ownership;
+	struct err e = {0};
+	if (writer_submit(d->writer, apply_register, &j, &e)) {
+		reply_err(res, &e);
+		goto out;
+	}
+	metrics_registration(&d->metrics, j.status);
+	log_info("register %s/%s: %s", j.p.host, j.p.container_name, status_names[j.status]);
+	if (j.status == STORE_MERGE_SKIPPED) {
+		reply_json(res, 200, json_pack("{s:s,s:s}", "status", "skipped", "reason",
+					       "static lock"));
+		goto out;
+	}
+	json_t *out = store_record_to_json(&j.rec, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE);
+	json_object_set_new(out, "status", json_string(status_names[j.status]));
+	reply_json(res, 200, out);
+out:
+	store_payload_release(&j.p);
+	store_record_release(&j.rec);
+	store_verr_release(&v);
+	json_decref(body);
+}
+
+struct list_filter {
+	const char *host, *group, *stack;
+	json_t *out;
+};
+
+static int matches(const char *filter, const char *value)
+{
+	return !filter || (value && !strcasecmp(filter, value));
+}
+
+static int list_one(const struct store_record *r, void *arg)
+{
+	struct list_filter *f = arg;
+	if (matches(f->host, r->host) && matches(f->group, r->group_name) &&
+	    matches(f->stack, r->stack_name))
+		json_array_append_new(f->out,
+				      store_record_to_json(r, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE));
+	return 0;
+}
+
+static void handle_list(struct daemon *d, const struct http_request *req,
+			struct http_response *res)
+{
+	struct list_filter f = {http_query(req, "host"), http_query(req, "group"),
+				http_query(req, "stack"), json_array()};
+	struct store_txn *t;
+	struct err e = {0};
+	if (store_txn_begin(d->app.db, 0, &t, &e) || store_db_foreach(t, list_one, &f, &e)) {
+		json_decref(f.out);
+		reply_err(res, &e);
+	} else {
+		reply_json(res, 200, f.out);
+	}
+	store_txn_abort(t);
+}
+
+static void handle_get(struct daemon *d, uint64_t id, struct http_response *res)
+{
+	struct store_txn *t = NULL;
+	struct err e = {0};
+	struct store_record r;
+	store_record_init(&r);
+	if (store_txn_begin(d->app.db, 0, &t, &e) || store_db_get(t, id, &r, &e))
+		reply_err(res, &e);
+	else
+		reply_json(res, 200, store_record_to_json(&r, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE));
+	store_txn_abort(t);
+	store_record_release(&r);
+}
+
+struct edit_job {
+	int kind; /* 0 add, 1 edit, 2 delete */
+	uint64_t id;
+	struct store_edit ed;
+	struct store_record rec;
+};
+
+static int apply_edit(struct store_txn *t, void *ctx, struct err *e)
+{
+	struct edit_job *j = ctx;
+	int64_t now = (int64_t)time(NULL);
+	switch (j->kind) {
+	case 0: return store_ops_add(t, &j->ed, "api", now, &j->rec, e);
+	case 1: return store_ops_edit(t, j->id, &j->ed, "api", now, &j->rec, e);
+	default: return store_ops_delete(t, j->id, "api", e);
+	}
+}
+
+static void require_identity(const struct store_edit *ed, struct store_verr *v)
+{
+	if (ed->host.state == STORE_P_ABSENT) {
+		json_t *loc = store_loc_key(NULL, "host");
+		store_verr_add(v, loc, "missing", "Field required");
+		json_decref(loc);
+	}
+	if (ed->container_name.state == STORE_P_ABSENT) {
+		json_t *loc = store_loc_key(NULL, "container_name");
+		store_verr_add(v, loc, "missing", "Field required");
+		json_decref(loc);
+	}
+}
+
+/* POST /api/v1/services (kind 0), PATCH (1) and DELETE (2) /api/v1/services/<id>. */
+static void handle_change(struct daemon *d, int kind, uint64_t id, const struct http_request *req,
+			  struct http_response *res)
+{
+	struct edit_job j;
+	memset(&j, 0, sizeof(j));
+	j.kind = kind;
+	j.id = id;
+	store_record_init(&j.rec);
+	struct store_verr v;
+	store_verr_init(&v);
+	json_t *body = NULL;
+	if (kind != 2) {
+		if (!(body = json_body(req, res)))
+			goto out;
+		if (!store_edit_from_json(&j.ed, body, &v) && kind == 0)
+			require_identity(&j.ed, &v);
+		if (store_verr_any(&v)) {
+			reply_invalid(res, "Invalid service", &v);
+			goto out;
+		}
+	}
+	struct err e = {0};
+	if (writer_submit(d->writer, apply_edit, &j, &e)) {
+		reply_err(res, &e);
+		goto out;
+	}
+	if (kind == 2)
+		reply_json(res, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id, "status", "deleted"));
+	else
+		reply_json(res, kind == 0 ? 201 : 200,
+			   store_record_to_json(&j.rec, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE));
+out:
+	store_edit_release(&j.ed);
+	store_record_release(&j.rec);
+	store_verr_release(&v);
+	json_decref(body);
+}
+
+static int apply_exposure(struct store_txn *t, void *ctx, struct err *e)
+{
+	return store_ops_exposure_put(t, ctx, "api", (int64_t)time(NULL), e);
+}
+
+static void handle_exposure(struct daemon *d, const struct http_request *req,
+			    struct http_response *res)
+{
+	if (!strcmp(req->method, "GET")) {
+		struct store_txn *t;
+		struct err e = {0};
+		if (store_txn_begin(d->app.db, 0, &t, &e)) {
+			reply_err(res, &e);
+			return;
+		}
+		reply_json(res, 200, json_deep_copy(store_db_exposure(t)));
+		store_txn_abort(t);
+		return;
+	}
+	json_t *body = json_body(req, res);
+	if (!body)
+		return;
+	struct store_verr v;
+	store_verr_init(&v);
+	json_t *canon = NULL;
+	struct err e = {0};
+	if (store_exposure_validate(body, &canon, &v))
+		reply_invalid(res, "Invalid exposure settings", &v);
+	else if (writer_submit(d->writer, apply_exposure, canon, &e))
+		reply_err(res, &e);
+	else
+		reply_json(res, 200, json_incref(canon));
+	json_decref(canon);
+	store_verr_release(&v);
+	json_decref(body);
+}
+
+/* Journal entries the git mirror has not committed yet. */
+static unsigned long long journal_lag(struct store_txn *t)
+{
+	return store_journal_last(t) - store_cursor_get(t, STORE_MIRROR_CURSOR);
+}
+
+static void handle_healthz(struct daemon *d, struct http_response *res)
+{
+	struct store_txn *t;
+	struct err e = {0};
+	if (store_txn_begin(d->app.db, 0, &t, &e)) {
+		reply_json(res, 503, json_pack("{s:s,s:s}", "status", "error", "error", e.msg));
+		return;
+	}
+	reply_json(res, 200, json_pack("{s:s,s:I,s:I}", "status", "ok", "services",
+				       (json_int_t)store_db_count(t), "journal_lag",
+				       (json_int_t)journal_lag(t)));
+	store_txn_abort(t);
+}
+
+static void handle_metrics(struct daemon *d, struct http_response *res)
+{
+	res->status = 200;
+	res->content_type = "text/plain; version=0.0.4";
+	metrics_write(&d->metrics, &res->body);
+	struct store_txn *t;
+	if (!store_txn_begin(d->app.db, 0, &t, NULL)) {
+		buf_addf(&res->body,
+			 "# HELP portolan_services Services in the inventory.\n"
+			 "# TYPE portolan_services gauge\nportolan_services %zu\n"
+			 "# HELP portolan_journal_lag Changes not yet committed to git.\n"
+			 "# TYPE portolan_journal_lag gauge\nportolan_journal_lag %llu\n",
+			 store_db_count(t), journal_lag(t));
+		store_txn_abort(t);
+	}
+	unsigned long long groups, jobs;
+	double secs;
+	writer_stats(d->writer, &groups, &jobs, &secs);
+	pthread_mutex_lock(&d->mirror_lock);
+	double mirror_secs = d->mirror_seconds;
+	unsigned long long mirror_runs = d->mirror_runs;
+	pthread_mutex_unlock(&d->mirror_lock);
+	buf_addf(&res->body,
+		 "# HELP portolan_store_commit_seconds Durable LMDB group commits.\n"
+		 "# TYPE portolan_store_commit_seconds summary\n"
+		 "portolan_store_commit_seconds_sum %.6f\nportolan_store_commit_seconds_count %llu\n"
+		 "# HELP portolan_store_changes_total Changes applied through group commits.\n"
+		 "# TYPE portolan_store_changes_total counter\nportolan_store_changes_total %llu\n"
+		 "# HELP portolan_git_commit_seconds Git mirror runs.\n"
+		 "# TYPE portolan_git_commit_seconds summary\n"
+		 "portolan_git_commit_seconds_sum %.6f\nportolan_git_commit_seconds_count %llu\n",
+		 secs, groups, jobs, mirror_secs, mirror_runs);
+}
+
+/* "/api/v1/services/<id>" → id; 0 when the tail is not a plain positive number. */
+static uint64_t parse_id(const char *s)
+{
+	uint64_t id = 0;
+	if (!*s || strlen(s) > 18)
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		id = id * 10 + (uint64_t)(*s - '0');
+	}
+	return id;
+}
+
+static int method_is(const struct http_request *req, const char *m)
+{
+	return !strcmp(req->method, m);
+}
+
+static void method_not_allowed(struct http_response *res, const char *allow)
+{
+	reply_json(res, 405, json_pack("{s:s,s:s}", "error", "Method not allowed", "allow", allow));
+	res->allow = xstrdup(allow);
+}
+
+/* Routes that need the API token; returns the route label for metrics. */
+static const char *route_api(struct daemon *d, const struct http_request *req,
+			     struct http_response *res, int ownership)
+{
+	const char *p = req->path;
+	if (!strcmp(p, "/api/v1/register")) {
+		if (method_is(req, "POST"))
+			handle_register(d, req, res, ownership);
+		else
+			method_not_allowed(res, "POST");
+		return "/api/v1/register";
+	}
+	if (!strcmp(p, "/api/v1/services")) {
+		if (method_is(req, "GET"))
+			handle_list(d, req, res);
+		else if (method_is(req, "POST"))
+			handle_change(d, 0, 0, req, res);
+		else
+			method_not_allowed(res, "GET, POST");
+		return "/api/v1/services";
+	}
+	if (!strncmp(p, "/api/v1/services/", 17) && parse_id(p + 17)) {
+		uint64_t id = parse_id(p + 17);
+		if (method_is(req, "GET"))
+			handle_get(d, id, res);
+		else if (method_is(req, "PATCH"))
+			handle_change(d, 1, id, req, res);
+		else if (method_is(req, "DELETE"))
+			handle_change(d, 2, id, req, res);
+		else
+			method_not_allowed(res, "GET, PATCH, DELETE");
+		return "/api/v1/services/{id}";
+	}
+	if (!strcmp(p, "/api/v1/settings/exposure")) {
+		if (method_is(req, "GET") || method_is(req, "PUT"))
+			handle_exposure(d, req, res);
+		else
+			method_not_allowed(res, "GET, PUT");
+		return "/api/v1/settings/exposure";
+	}
+	if (!strcmp(p, "/api/v1/settings")) {
+		if (!method_is(req, "GET")) {
+			method_not_allowed(res, "GET");
+		} else {
+			pthread_rwlock_rdlock(&d->settings_lock);
+			reply_json(res, 200, settings_to_json(d->settings));
+			pthread_rwlock_unlock(&d->settings_lock);
+		}
+		return "/api/v1/settings";
+	}
+	reply_error(res, 404, "Not found");
+	return "other";
+}
+
+void api_handle(const struct http_request *req, struct http_response *res, void *arg)
+{
+	struct daemon *d = arg;
+	const char *route;
+	if (!strcmp(req->path, "/healthz")) {
+		route = "/healthz";
+		if (method_is(req, "GET") || method_is(req, "HEAD"))
+			handle_healthz(d, res);
+		else
+			method_not_allowed(res, "GET, HEAD");
+	} else if (!strcmp(req->path, "/metrics")) {
+		route = "/metrics";
+		if (method_is(req, "GET"))
+			handle_metrics(d, res);
+		else
+			method_not_allowed(res, "GET");
+	} else if (!strncmp(req->path, "/api/", 5)) {
+		pthread_rwlock_rdlock(&d->settings_lock);
+		int ok = token_ok(req, d->settings->api_token);
+		int ownership = d->settings->register_field_ownership;
+		pthread_rwlock_unlock(&d->settings_lock);
+		if (!ok) {
+			route = "unauthorized";
+			reply_error(res, 401, "Unauthorized");
+			res->www_authenticate = xstrdup("Bearer");
+		} else {
+			route = route_api(d, req, res, ownership);
+		}
+	} else {
+		route = "other";
+		reply_error(res, 404, "Not found");
+	}
+	metrics_request(&d->metrics, route, res->status);
+	log_debug("%s %s %s -> %d", req->remote_ip, req->method, req->path, res->status);
+}

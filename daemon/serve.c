@@ -1,0 +1,224 @@
+#include "serve.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/log.h"
+#include "../common/xalloc.h"
+#include "../common/banned.h"
+
+/* How long the mirror waits after a write to gather more into one commit. */
+#define MIRROR_DEBOUNCE_MS 250
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void wake_mirror(void *arg)
+{
+	struct daemon *d = arg;
+	pthread_mutex_lock(&d->mirror_lock);
+	d->mirror_dirty = 1;
+	pthread_cond_signal(&d->mirror_wake);
+	pthread_mutex_unlock(&d->mirror_lock);
+}
+
+static void run_mirror(struct daemon *d)
+{
+	struct err e = {0};
+	double t0 = now_s();
+	int commits = 0;
+	if (store_mirror_drain(d->app.mirror, d->app.db, &commits, &e))
+		log_error("git mirror: %s", e.msg); /* the cursor stays; retried on the next write */
+	pthread_mutex_lock(&d->mirror_lock);
+	d->mirror_seconds += now_s() - t0;
+	d->mirror_runs++;
+	pthread_mutex_unlock(&d->mirror_lock);
+}
+
+static void *mirror_main(void *arg)
+{
+	struct daemon *d = arg;
+	pthread_mutex_lock(&d->mirror_lock);
+	for (;;) {
+		while (!d->mirror_dirty && !d->mirror_stop)
+			pthread_cond_wait(&d->mirror_wake, &d->mirror_lock);
+		if (d->mirror_stop)
+			break;
+		/* Debounce: a burst of registrations becomes a few commits. */
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += MIRROR_DEBOUNCE_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		while (!d->mirror_stop &&
+		       pthread_cond_timedwait(&d->mirror_wake, &d->mirror_lock, &until) == 0)
+			;
+		d->mirror_dirty = 0;
+		pthread_mutex_unlock(&d->mirror_lock);
+		run_mirror(d);
+		pthread_mutex_lock(&d->mirror_lock);
+	}
+	pthread_mutex_unlock(&d->mirror_lock);
+	run_mirror(d); /* flush what the last writes left */
+	return NULL;
+}
+
+struct serve_opts {
+	const char *listen;
+	int check_only;
+};
+
+static int parse_opts(int argc, char **argv, struct serve_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-n")) {
+			o->check_only = 1;
+		} else if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
+			o->listen = argv[++i];
+		} else if (!strncmp(argv[i], "--listen=", 9)) {
+			o->listen = argv[i] + 9;
+		} else {
+			fprintf(stderr, "serve: unknown option '%s'\n", argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void reload_settings(struct daemon *d)
+{
+	struct settings *fresh;
+	struct err e = {0};
+	if (settings_load(&fresh, d->app.config, NULL, &e)) {
+		log_error("reload: %s; keeping the current settings", e.msg);
+		return;
+	}
+	pthread_rwlock_wrlock(&d->settings_lock);
+	struct settings *old = d->settings;
+	d->settings = fresh;
+	pthread_rwlock_unlock(&d->settings_lock);
+	settings_free(old);
+	log_set_level(fresh->log_level);
+	log_info("settings reloaded");
+}
+
+static int start_http(struct daemon *d, const char *listen, struct err *e)
+{
+	char *host = NULL;
+	int port = 0;
+	if (settings_parse_listen(listen, &host, &port) < 0)
+		return err_set(e, ERR_INVAL, "bad listen address '%s'", listen);
+	struct http_config cfg = {host, port, 1024, 256, 30};
+	int rc = http_start(&d->http, &cfg, api_handle, d, e);
+	if (!rc)
+		log_info("listening on http://%s%s%s:%d/", strchr(host, ':') ? "[" : "", host,
+			 strchr(host, ':') ? "]" : "", http_port(d->http));
+	free(host);
+	return rc;
+}
+
+/* Block until SIGTERM or SIGINT; SIGHUP reloads the settings. */
+static void wait_for_signals(struct daemon *d, const sigset_t *set)
+{
+	for (;;) {
+		int sig;
+		if (sigwait(set, &sig))
+			continue;
+		if (sig == SIGHUP) {
+			reload_settings(d);
+			continue;
+		}
+		log_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		return;
+	}
+}
+
+static void print_first_start(const struct daemon *d)
+{
+	if (!d->settings->api_token_generated)
+		return;
+	/* Printed once, on the terminal only: never logged. */
+	printf("API token (generated; kept in %s/api_token): %s\n", d->app.config,
+	       d->settings->api_token);
+	fflush(stdout);
+}
+
+int serve_main(const char *config, int argc, char **argv)
+{
+	struct serve_opts o;
+	if (parse_opts(argc, argv, &o))
+		return 2;
+	struct daemon d;
+	memset(&d, 0, sizeof(d));
+	struct err e = {0};
+	if (settings_load(&d.settings, config, NULL, &e)) {
+		fprintf(stderr, "serve: %s\n", e.msg);
+		return 1;
+	}
+	log_set_level(d.settings->log_level);
+	if (o.listen && settings_override(d.settings, "LISTEN", o.listen, &e)) {
+		fprintf(stderr, "serve: --listen: %s\n", e.msg);
+		settings_free(d.settings);
+		return 2;
+	}
+	if (o.check_only) {
+		/* The warnings were logged as they were found; -n adds the verdict. */
+		size_t n = d.settings->nwarnings;
+		printf("%s: configuration %s (%zu warning%s)\n", config, n ? "has problems" : "ok", n,
+		       n == 1 ? "" : "s");
+		settings_free(d.settings);
+		return n ? 1 : 0;
+	}
+	/* Signals go to sigwait in this thread only; every thread started later inherits the mask. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	char *log_path = xasprintf("%s/portolan.log", config);
+	int status = 1;
+	pthread_rwlock_init(&d.settings_lock, NULL);
+	pthread_mutex_init(&d.mirror_lock, NULL);
+	pthread_cond_init(&d.mirror_wake, NULL);
+	metrics_init(&d.metrics);
+	if (log_open_file(log_path, 10u << 20, 4))
+		log_warn("cannot open log file '%s': logging to stderr only", log_path);
+	if (app_open(&d.app, config, &e) ||
+	    writer_start(&d.writer, d.app.db, wake_mirror, &d, &e)) {
+		fprintf(stderr, "serve: %s\n", e.msg);
+		goto out;
+	}
+	pthread_create(&d.mirror_thread, NULL, mirror_main, &d);
+	if (start_http(&d, d.settings->listen, &e)) {
+		fprintf(stderr, "serve: %s\n", e.msg);
+	} else {
+		print_first_start(&d);
+		wait_for_signals(&d, &set);
+		status = 0;
+	}
+	http_stop(d.http); /* finishes in-flight requests, whose writes the writer completes */
+	writer_stop(d.writer);
+	pthread_mutex_lock(&d.mirror_lock);
+	d.mirror_stop = 1;
+	pthread_cond_signal(&d.mirror_wake);
+	pthread_mutex_unlock(&d.mirror_lock);
+	pthread_join(d.mirror_thread, NULL);
+	log_info("stopped");
+out:
+	log_close_file();
+	app_close(&d.app);
+	settings_free(d.settings);
+	metrics_release(&d.metrics);
+	free(log_path);
+	return status;
+}

@@ -1,0 +1,40 @@
+/*
+ * `portolan serve`: the daemon. It owns the app (store + mirror), the
+ * settings (swapped whole on SIGHUP under settings_lock), the writer, the
+ * mirror thread and the HTTP server. Handlers (api.c) get a struct daemon.
+ */
+#ifndef DAEMON_SERVE_H
+#define DAEMON_SERVE_H
+
+#include <pthread.h>
+
+#include "app.h"
+#include "http.h"
+#include "metrics.h"
+#include "settings.h"
+#include "writer.h"
+
+struct daemon {
+	struct app app;
+	pthread_rwlock_t settings_lock;
+	struct settings *settings;
+	struct writer *writer;
+	struct http_server *http;
+	struct metrics metrics;
+	/* mirror thread: woken after each durable write, debounced */
+	pthread_t mirror_thread;
+	pthread_mutex_t mirror_lock;
+	pthread_cond_t mirror_wake;
+	int mirror_dirty;
+	int mirror_stop;
+	double mirror_seconds; /* total time spent committing to git */
+	unsigned long long mirror_runs;
+};
+
+/* portolan serve [--listen ADDR] [-n] */
+int serve_main(const char *config, int argc, char **argv);
+
+/* The HTTP handler for every route (api.c). */
+void api_handle(const struct http_request *req, struct http_response *res, void *arg);
+
+#endif
