@@ -2,7 +2,7 @@
  * HTTP register load: C clients with keep-alive POST varied payloads to
  * /api/v1/register for 2,000 distinct services; reports requests/s and
  * latency percentiles. Every reply is checked for 200.
- * usage: register_bench HOST PORT TOKEN CLIENTS SECONDS
+ * usage: register_bench HOST PORT TOKEN CLIENTS SECONDS [SERVICES]
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,11 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NSERVICES 2000
 #define MAX_SAMPLES (1 << 21)
 
 static const char *host, *token;
 static int port;
+static unsigned nservices = 2000;
 static double deadline;
 static double *samples;
 static size_t nsamples;
@@ -83,10 +83,10 @@ static void *client(void *arg)
 	double local[4096];
 	size_t nlocal = 0;
 	while (fd >= 0 && now_s() < deadline) {
-		unsigned i = (unsigned)rand_r(&seed) % NSERVICES;
+		unsigned i = (unsigned)rand_r(&seed) % nservices;
 		static const char *const st[] = {"running", "healthy", "restarting", "exited"};
 		int blen = snprintf(body, sizeof(body),
-				    "{\"host\":\"bench%u\",\"container_name\":\"svc-%04u\","
+				    "{\"host\":\"bench%u\",\"container_name\":\"svc-%05u\","
 				    "\"docker_status\":\"%s\",\"image_name\":\"ghcr.io/ex/app:1.%u\","
 				    "\"container_id\":\"%08x\",\"stack_name\":\"s%u\"}",
 				    i % 4, i, st[rand_r(&seed) % 4], i % 3, rand_r(&seed), i % 20);
@@ -127,8 +127,8 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	if (argc != 6) {
-		fprintf(stderr, "usage: register_bench HOST PORT TOKEN CLIENTS SECONDS\n");
+	if (argc != 6 && argc != 7) {
+		fprintf(stderr, "usage: register_bench HOST PORT TOKEN CLIENTS SECONDS [SERVICES]\n");
 		return 2;
 	}
 	host = argv[1];
@@ -136,6 +136,8 @@ int main(int argc, char **argv)
 	token = argv[3];
 	int clients = atoi(argv[4]);
 	double secs = atof(argv[5]);
+	if (argc == 7)
+		nservices = (unsigned)atoi(argv[6]);
 	samples = malloc(MAX_SAMPLES * sizeof(*samples));
 	pthread_t *t = malloc((size_t)clients * sizeof(*t));
 	double t0 = now_s();

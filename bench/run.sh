@@ -11,3 +11,5 @@ if [ -x "$BUILD/bench/git_bench" ]; then
 	echo "== git (raw commits) =="
 	"$BUILD/bench/git_bench" "$scratch/git" || true
 fi
+echo "== daemon (register over HTTP, cold start, RSS) =="
+./bench/daemon_bench.sh "$BUILD" "$scratch/daemon"

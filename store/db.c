@@ -127,7 +127,7 @@ int store_db_open(struct store_db **out, const char *dir, struct err *e)
 	if ((rc = mdb_env_create(&db->env)) || (rc = mdb_env_set_maxdbs(db->env, 16)) ||
 	    (rc = mdb_env_set_mapsize(db->env, MAP_SIZE)) ||
 	    (rc = mdb_env_set_maxreaders(db->env, 256)) ||
-	    (rc = mdb_env_open(db->env, dir, MDB_NOTLS, 0600))) {
+	    (rc = mdb_env_open(db->env, dir, MDB_NOTLS | MDB_NORDAHEAD, 0600))) {
 		err_set(e, ERR_STORE, "cannot open store '%s': %s", dir, mdb_strerror(rc));
 		store_db_close(db);
 		return ERR_STORE;
