@@ -75,8 +75,8 @@ static void write_all(int fd, const char *p, size_t len)
 static void sink_problem(const char *what, const char *path)
 {
 	char line[1024];
-	int n = snprintf(line, sizeof(line), "portolan: %s '%s': %s\n", what, path,
-			 strerror(errno));
+	int n =
+	    snprintf(line, sizeof(line), "portolan: %s '%s': %s\n", what, path, strerror(errno));
 	if (n > 0)
 		write_all(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
@@ -108,7 +108,7 @@ static void rotate(void)
 	if (fd < 0) {
 		sink_problem("cannot reopen log file", file_path);
 		if (file_keep > 0) {
-			/* The old descriptor now names path.1: stop rather than write there forever. */
+			/* The old descriptor names path.1 now: stop writing there. */
 			close(file_fd);
 			file_fd = -1;
 		}

@@ -55,66 +55,66 @@ struct desc {
 #define OFF(f) offsetof(struct settings, f)
 
 static const struct desc descs[SETTINGS_NKEYS] = {
-    [SETTINGS_API_TOKEN] = {"api_token", "API_TOKEN", K_TOKEN, OFF(api_token), 0, NULL, 0, 0,
-			    "Bearer token for POST /api/v1/register and the other API calls that\n"
-			    "need one. When unset, portolan generates one at first start, keeps it\n"
-			    "in <config>/api_token (mode 0600) and prints it once."},
-    [SETTINGS_DOZZLE_URL] = {"std_dozzle_url", "STD_DOZZLE_URL", K_URL, OFF(dozzle_url), 0, NULL,
-			     0, 0,
-			     "Link to a Dozzle instance for container logs (http:// or https://).\n"
-			     "Unset: no log links."},
-    [SETTINGS_BACKUP_PATH] = {"backup_path", "BACKUP_PATH", K_PATH, OFF(backup_path), 0,
-			      "backups", 0, 0,
-			      "Where backups are written; a relative path is taken from the\n"
-			      "config dir."},
+    [SETTINGS_API_TOKEN] =
+        {"api_token", "API_TOKEN", K_TOKEN, OFF(api_token), 0, NULL, 0, 0,
+         "Bearer token for POST /api/v1/register and the other API calls that\n"
+         "need one. When unset, portolan generates one at first start, keeps it\n"
+         "in <config>/api_token (mode 0600) and prints it once."},
+    [SETTINGS_DOZZLE_URL] = {"std_dozzle_url", "STD_DOZZLE_URL", K_URL, OFF(dozzle_url), 0, NULL, 0,
+                             0,
+                             "Link to a Dozzle instance for container logs (http:// or https://).\n"
+                             "Unset: no log links."},
+    [SETTINGS_BACKUP_PATH] = {"backup_path", "BACKUP_PATH", K_PATH, OFF(backup_path), 0, "backups",
+                              0, 0,
+                              "Where backups are written; a relative path is taken from the\n"
+                              "config dir."},
     [SETTINGS_BACKUP_DAYS_TO_KEEP] = {"backup_days_to_keep", "BACKUP_DAYS_TO_KEEP", K_INT,
-				      OFF(backup_days_to_keep), 7, NULL, 1, 3650,
-				      "Days of backups to keep (1-3650)."},
-    [SETTINGS_URL_HEALTHCHECK_INTERVAL] = {"url_healthcheck_interval",
-					   "URL_HEALTHCHECK_INTERVAL", K_INT,
-					   OFF(url_healthcheck_interval), 300, NULL, 10, 86400,
-					   "Seconds between URL health check passes (10-86400)."},
-    [SETTINGS_WIDGET_BACKGROUND_RELOAD] = {"widget_background_reload",
-					   "WIDGET_BACKGROUND_RELOAD", K_INT,
-					   OFF(widget_background_reload), 900, NULL, 30, 86400,
-					   "Seconds between widget data refreshes (30-86400)."},
+                                      OFF(backup_days_to_keep), 7, NULL, 1, 3650,
+                                      "Days of backups to keep (1-3650)."},
+    [SETTINGS_URL_HEALTHCHECK_INTERVAL] = {"url_healthcheck_interval", "URL_HEALTHCHECK_INTERVAL",
+                                           K_INT, OFF(url_healthcheck_interval), 300, NULL, 10,
+                                           86400,
+                                           "Seconds between URL health check passes (10-86400)."},
+    [SETTINGS_WIDGET_BACKGROUND_RELOAD] = {"widget_background_reload", "WIDGET_BACKGROUND_RELOAD",
+                                           K_INT, OFF(widget_background_reload), 900, NULL, 30,
+                                           86400,
+                                           "Seconds between widget data refreshes (30-86400)."},
     [SETTINGS_WIDGET_VALUE_RETENTION_DAYS] = {"widget_value_retention_days",
-					      "WIDGET_VALUE_RETENTION_DAYS", K_INT,
-					      OFF(widget_value_retention_days), 30, NULL, 1, 3650,
-					      "Days of widget values to keep (1-3650)."},
-    [SETTINGS_REGISTER_FIELD_OWNERSHIP] = {"register_field_ownership",
-					   "REGISTER_FIELD_OWNERSHIP", K_OWNERSHIP,
-					   OFF(register_field_ownership), STORE_USER_WINS, NULL, 0,
-					   0,
-					   "Who wins when a register call and an edit in the UI disagree\n"
-					   "on group_name or sort_priority: user_wins keeps the edit,\n"
-					   "notifier_wins overwrites it."},
+                                              "WIDGET_VALUE_RETENTION_DAYS", K_INT,
+                                              OFF(widget_value_retention_days), 30, NULL, 1, 3650,
+                                              "Days of widget values to keep (1-3650)."},
+    [SETTINGS_REGISTER_FIELD_OWNERSHIP] =
+        {"register_field_ownership", "REGISTER_FIELD_OWNERSHIP", K_OWNERSHIP,
+         OFF(register_field_ownership), STORE_USER_WINS, NULL, 0, 0,
+         "Who wins when a register call and an edit in the UI disagree\n"
+         "on group_name or sort_priority: user_wins keeps the edit,\n"
+         "notifier_wins overwrites it."},
     [SETTINGS_USER_SESSION_LENGTH] = {"user_session_length", "USER_SESSION_LENGTH", K_INT,
-				      OFF(user_session_length), 120, NULL, 1, 525600,
-				      "Minutes a web login lasts (1-525600)."},
+                                      OFF(user_session_length), 120, NULL, 1, 525600,
+                                      "Minutes a web login lasts (1-525600)."},
     [SETTINGS_SECRET_KEY] = {"flask_secret_key", "FLASK_SECRET_KEY", K_SECRET, OFF(secret_key), 0,
-			     NULL, 0, 0,
-			     "Key that signs session cookies. When unset, portolan generates one\n"
-			     "into <config>/secret_key (mode 0600) and keeps it."},
-    [SETTINGS_PORTOLAN_CONFIG] = {"portolan_config", "PORTOLAN_CONFIG", K_CONFIG, OFF(config_dir),
-				  0, NULL, 0, 0,
-				  "The config dir holding this file: set it with the PORTOLAN_CONFIG\n"
-				  "environment variable or --config, not here."},
+                             NULL, 0, 0,
+                             "Key that signs session cookies. When unset, portolan generates one\n"
+                             "into <config>/secret_key (mode 0600) and keeps it."},
+    [SETTINGS_PORTOLAN_CONFIG] =
+        {"portolan_config", "PORTOLAN_CONFIG", K_CONFIG, OFF(config_dir), 0, NULL, 0, 0,
+         "portolan_config, the config dir holding this file, is set with\n"
+         "the PORTOLAN_CONFIG environment variable or --config, not here."},
     [SETTINGS_LISTEN] = {"listen", "LISTEN", K_LISTEN, OFF(listen), 0, "127.0.0.1:8815", 0, 0,
-			 "Address of the HTTP server: ipv4:port, [ipv6]:port, localhost:port,\n"
-			 "or :port for every IPv4 address (0.0.0.0)."},
+                         "Address of the HTTP server: ipv4:port, [ipv6]:port, localhost:port,\n"
+                         "or :port for every IPv4 address (0.0.0.0)."},
     [SETTINGS_SITE_DIR] = {"site_dir", "SITE_DIR", K_PATH, OFF(site_dir), 0, "site", 0, 0,
-			   "Where the static site is generated; a relative path is taken from\n"
-			   "the config dir."},
-    [SETTINGS_STALE_AFTER] = {"stale_after", "STALE_AFTER", K_INT, OFF(stale_after), 300, NULL,
-			      10, 2678400,
-			      "Seconds without a register after which a running container shows\n"
-			      "as stale (10-2678400)."},
-    [SETTINGS_LOG_LEVEL] = {"log_level", "LOG_LEVEL", K_LEVEL, OFF(log_level), LOG_INFO, NULL, 0,
-			    0, "debug, info, warn or error; debug logs one line per HTTP request."},
+                           "Where the static site is generated; a relative path is taken from\n"
+                           "the config dir."},
+    [SETTINGS_STALE_AFTER] = {"stale_after", "STALE_AFTER", K_INT, OFF(stale_after), 300, NULL, 10,
+                              2678400,
+                              "Seconds without a register after which a running container shows\n"
+                              "as stale (10-2678400)."},
+    [SETTINGS_LOG_LEVEL] = {"log_level", "LOG_LEVEL", K_LEVEL, OFF(log_level), LOG_INFO, NULL, 0, 0,
+                            "debug, info, warn or error; debug logs one line per HTTP request."},
     [SETTINGS_DASHBOARD_PUBLIC] = {"dashboard_public", "DASHBOARD_PUBLIC", K_BOOL,
-				   OFF(dashboard_public), 0, NULL, 0, 0,
-				   "Serve the dashboard without a login (true or false)."},
+                                   OFF(dashboard_public), 0, NULL, 0, 0,
+                                   "Serve the dashboard without a login (true or false)."},
 };
 
 /* A parsed value: i for the int-like kinds, s (malloc'd) for the others. */
@@ -172,7 +172,7 @@ static const char *trim(const char *text, char *tmp, size_t size)
 		text++;
 	size_t n = strlen(text);
 	while (n && (text[n - 1] == ' ' || text[n - 1] == '\t' || text[n - 1] == '\n' ||
-		     text[n - 1] == '\r'))
+	             text[n - 1] == '\r'))
 		n--;
 	if (n >= size)
 		n = size - 1;
@@ -226,7 +226,7 @@ static int check_text(const char *text, int allow_space, size_t max)
  * for the warning) filled in.
  */
 static int parse_value(const struct desc *d, const char *config_dir, const char *text,
-		       struct val *out, char *why, size_t why_size)
+                       struct val *out, char *why, size_t why_size)
 {
 	char tmp[256];
 	const char *t = trim(text, tmp, sizeof(tmp));
@@ -237,13 +237,13 @@ static int parse_value(const struct desc *d, const char *config_dir, const char 
 		if (!check_text(text, 0, SETTINGS_SECRET_MAX))
 			return out->s = xstrdup(text), 0;
 		snprintf(why, why_size, "must be 1 to %d printable ASCII characters without spaces",
-			 SETTINGS_SECRET_MAX);
+		         SETTINGS_SECRET_MAX);
 		return -1;
 	case K_SECRET:
 		if (!check_text(text, 1, SETTINGS_SECRET_MAX))
 			return out->s = xstrdup(text), 0;
 		snprintf(why, why_size, "must be 1 to %d characters without control characters",
-			 SETTINGS_SECRET_MAX);
+		         SETTINGS_SECRET_MAX);
 		return -1;
 	case K_URL:
 		if (strlen(t) <= 2048 && store_url_is_http(t))
@@ -287,8 +287,8 @@ static int parse_value(const struct desc *d, const char *config_dir, const char 
 			return out->s = xstrdup(t), 0;
 		}
 		snprintf(why, why_size,
-			 "must be ipv4:port, [ipv6]:port, localhost:port or :port, with a "
-			 "port from 1 to 65535");
+		         "must be ipv4:port, [ipv6]:port, localhost:port or :port, with a "
+		         "port from 1 to 65535");
 		return -1;
 	}
 	case K_CONFIG:
@@ -299,7 +299,7 @@ static int parse_value(const struct desc *d, const char *config_dir, const char 
 }
 
 static void set_value(struct settings *s, enum settings_key k, struct val v,
-		      enum settings_source src)
+                      enum settings_source src)
 {
 	const struct desc *d = &descs[k];
 	if (is_string_kind(d->kind)) {
@@ -341,8 +341,9 @@ static char *fallback_text(const struct settings *s, enum settings_key k)
 {
 	const struct desc *d = &descs[k];
 	if (is_hidden(d->kind))
-		return xstrdup(s->source[k] == SETTINGS_YAML ? "using the one from settings.yml"
-							     : "using the one kept in the config dir");
+		return xstrdup(s->source[k] == SETTINGS_YAML
+		                   ? "using the one from settings.yml"
+		                   : "using the one kept in the config dir");
 	char *v = value_text(s, k);
 	char *r;
 	if (!v)
@@ -428,7 +429,7 @@ static void unknown_key(struct settings *s, const struct store_yaml_doc *doc, co
 }
 
 static void yaml_entry(struct settings *s, const struct store_yaml_doc *doc, const char *key,
-		       const json_t *v)
+                       const json_t *v)
 {
 	enum settings_key k;
 	const struct desc *d = find_desc(key, &k);
@@ -446,7 +447,7 @@ static void yaml_entry(struct settings *s, const struct store_yaml_doc *doc, con
 	struct val val;
 	if (d->kind == K_CONFIG) {
 		store_yaml_doc_errf(doc, loc, &e, "'%s' cannot be set in settings.yml; ignoring it",
-				    key);
+		                    key);
 		warn(s, "%s", e.msg);
 	} else if (text && !parse_value(d, s->config_dir, text, &val, whybuf, sizeof(whybuf))) {
 		set_value(s, k, val, SETTINGS_YAML);
@@ -454,10 +455,10 @@ static void yaml_entry(struct settings *s, const struct store_yaml_doc *doc, con
 		char *fb = fallback_text(s, k);
 		if (text && !is_hidden(d->kind))
 			store_yaml_doc_errf(doc, loc, &e, "invalid %s '%.100s': %s; %s", key, text,
-					    whybuf, fb);
+			                    whybuf, fb);
 		else
 			store_yaml_doc_errf(doc, loc, &e, "invalid %s: %s; %s", key,
-					    text ? whybuf : why, fb);
+			                    text ? whybuf : why, fb);
 		warn(s, "%s", e.msg);
 		free(fb);
 	}
@@ -492,7 +493,8 @@ static void load_yaml(struct settings *s)
 	}
 	const char *key;
 	json_t *v;
-	json_object_foreach(root, key, v) yaml_entry(s, doc, key, v);
+	json_object_foreach (root, key, v)
+		yaml_entry(s, doc, key, v);
 out:
 	json_decref(root);
 	store_yaml_doc_free(doc);
@@ -552,7 +554,8 @@ static int write_private(const char *path, const char *data, struct err *e)
 	size_t len = strlen(data);
 	ssize_t n = write(fd, data, len);
 	if (n < 0 || (size_t)n != len || fchmod(fd, 0600) < 0 || fsync(fd) < 0) {
-		rc = err_set(e, ERR_IO, "cannot write '%s': %s", tmp, n < 0 ? strerror(errno) : "short write");
+		rc = err_set(e, ERR_IO, "cannot write '%s': %s", tmp,
+		             n < 0 ? strerror(errno) : "short write");
 		close(fd);
 		unlink(tmp);
 		goto out;
@@ -586,7 +589,7 @@ static char *random_hex(struct err *e)
 
 /* Read <config>/name; 0 with *out set, 1 when missing or unusable, ERR_IO. */
 static int read_kept(struct settings *s, const char *path, enum settings_key k, char **out,
-		     struct err *e)
+                     struct err *e)
 {
 	struct buf b;
 	buf_init(&b, SETTINGS_SECRET_MAX + 64);
@@ -606,8 +609,8 @@ static int read_kept(struct settings *s, const char *path, enum settings_key k, 
 		b.data[--b.len] = '\0';
 	char why[160];
 	struct val v;
-	if (strlen(b.data) != b.len || parse_value(&descs[k], s->config_dir, b.data, &v, why,
-						   sizeof(why))) {
+	if (strlen(b.data) != b.len ||
+	    parse_value(&descs[k], s->config_dir, b.data, &v, why, sizeof(why))) {
 		warn(s, "'%s' does not hold a valid %s; generating a new one", path, descs[k].key);
 		rc = 1;
 		goto out;
@@ -629,7 +632,7 @@ out:
 
 /* Fill an unconfigured secret from <config>/name, generating the file if needed. */
 static int keep_secret(struct settings *s, enum settings_key k, const char *name, int *generated,
-		       struct err *e)
+                       struct err *e)
 {
 	char *path = join_path(s->config_dir, name);
 	char *value = NULL, *line = NULL;
@@ -663,7 +666,7 @@ out:
 
 /* ---- settings.example.yml ---- */
 
-static void example_entry(struct buf *b, const struct settings *s, enum settings_key k)
+static void example_entry(struct buf *b, enum settings_key k)
 {
 	const struct desc *d = &descs[k];
 	buf_adds(b, "\n");
@@ -698,11 +701,10 @@ static void example_entry(struct buf *b, const struct settings *s, enum settings
 	if (json_object_size(one)) {
 		store_yaml_emit_json(one, b);
 	} else {
-		buf_addf(b, "# %s: %s\n", d->key,
-			 d->kind == K_URL ? "http://dozzle.example.com:8080" : "unset by default");
+		buf_addf(b, "# %s:%s\n", d->key,
+		         d->kind == K_URL ? " http://dozzle.example.com:8080" : "");
 	}
 	json_decref(one);
-	(void)s;
 }
 
 static void write_example(struct settings *s)
@@ -711,12 +713,12 @@ static void write_example(struct settings *s)
 	struct err e;
 	buf_init(&b, 0);
 	buf_adds(&b, "# settings.example.yml: every portolan setting with its default.\n"
-		     "# portolan rewrites this file at every start; edits here are lost.\n"
-		     "# Copy the lines you want to change into settings.yml, in this same\n"
-		     "# directory. The environment variable named beside each setting wins\n"
-		     "# over settings.yml; an invalid value is logged and not used.\n");
+	             "# portolan rewrites this file at every start; edits here are lost.\n"
+	             "# Copy the lines you want to change into settings.yml, in this same\n"
+	             "# directory. The environment variable named beside each setting wins\n"
+	             "# over settings.yml; an invalid value is logged and not used.\n");
 	for (int k = 0; k < SETTINGS_NKEYS; k++)
-		example_entry(&b, s, (enum settings_key)k);
+		example_entry(&b, (enum settings_key)k);
 	char *path = join_path(s->config_dir, "settings.example.yml");
 	if (fileio_write_atomic(path, b.data, b.len, NULL, &e))
 		warn(s, "%s", e.msg);
@@ -727,7 +729,7 @@ static void write_example(struct settings *s)
 /* ---- the API ---- */
 
 int settings_load(struct settings **out, const char *config_dir,
-		  const char *(*getenv_fn)(const char *), struct err *e)
+                  const char *(*getenv_fn)(const char *), struct err *e)
 {
 	struct settings *s = xcalloc(1, sizeof(*s));
 	int rc;
@@ -778,7 +780,7 @@ int settings_override(struct settings *s, const char *name, const char *value, s
 	if (d->kind == K_CONFIG) {
 		if (strcmp(value, s->config_dir))
 			return err_set(e, ERR_INVAL, "the config dir is '%s', not '%s'",
-				       s->config_dir, value);
+			               s->config_dir, value);
 		s->source[k] = SETTINGS_CLI;
 		return 0;
 	}
@@ -804,7 +806,8 @@ json_t *settings_to_json(const struct settings *s)
 		const struct desc *d = &descs[k];
 		json_t *v;
 		const void *base = s;
-		int i = is_string_kind(d->kind) ? 0 : *(const int *)((const char *)base + d->offset);
+		int i =
+		    is_string_kind(d->kind) ? 0 : *(const int *)((const char *)base + d->offset);
 		if (is_hidden(d->kind)) {
 			v = json_string(MASK);
 		} else if (d->kind == K_INT) {
@@ -817,8 +820,8 @@ json_t *settings_to_json(const struct settings *s)
 			free(t);
 		}
 		json_object_set_new(o, d->key,
-				    json_pack("{s:o, s:s, s:s}", "value", v, "source",
-					      settings_source_name(s->source[k]), "env", d->env));
+		                    json_pack("{s:o, s:s, s:s}", "value", v, "source",
+		                              settings_source_name(s->source[k]), "env", d->env));
 	}
 	return o;
 }

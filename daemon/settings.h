@@ -48,13 +48,13 @@ enum settings_key {
 };
 
 struct settings {
-	char *api_token;                 /* API_TOKEN; never empty */
-	int api_token_generated;         /* 1 when this load created it: the caller prints it once */
-	char *dozzle_url;                /* STD_DOZZLE_URL, http(s); NULL = unset */
-	char *backup_path;               /* BACKUP_PATH, default <config>/backups */
-	int backup_days_to_keep;         /* BACKUP_DAYS_TO_KEEP, 7, 1..3650 */
-	int url_healthcheck_interval;    /* URL_HEALTHCHECK_INTERVAL, seconds, 300, 10..86400 */
-	int widget_background_reload;    /* WIDGET_BACKGROUND_RELOAD, seconds, 900, 30..86400 */
+	char *api_token;              /* API_TOKEN; never empty */
+	int api_token_generated;      /* 1 when this load created it: the caller prints it once */
+	char *dozzle_url;             /* STD_DOZZLE_URL, http(s); NULL = unset */
+	char *backup_path;            /* BACKUP_PATH, default <config>/backups */
+	int backup_days_to_keep;      /* BACKUP_DAYS_TO_KEEP, 7, 1..3650 */
+	int url_healthcheck_interval; /* URL_HEALTHCHECK_INTERVAL, seconds, 300, 10..86400 */
+	int widget_background_reload; /* WIDGET_BACKGROUND_RELOAD, seconds, 900, 30..86400 */
 	int widget_value_retention_days; /* WIDGET_VALUE_RETENTION_DAYS, 30, 1..3650 */
 	int register_field_ownership;    /* REGISTER_FIELD_OWNERSHIP, enum store_ownership */
 	int user_session_length;         /* USER_SESSION_LENGTH, minutes, 120, 1..525600 */
@@ -82,7 +82,7 @@ struct settings {
  * config dir or one of those files cannot be created or read.
  */
 int settings_load(struct settings **out, const char *config_dir,
-		  const char *(*getenv_fn)(const char *), struct err *e);
+                  const char *(*getenv_fn)(const char *), struct err *e);
 /* Free s and everything it holds; NULL is fine. */
 void settings_free(struct settings *s);
 
@@ -92,8 +92,7 @@ void settings_free(struct settings *s);
  * an error: ERR_INVAL (s unchanged), ERR_NOTFOUND for an unknown name.
  * PORTOLAN_CONFIG only accepts s->config_dir (it records --config).
  */
-int settings_override(struct settings *s, const char *name, const char *value,
-		      struct err *e);
+int settings_override(struct settings *s, const char *name, const char *value, struct err *e);
 
 /*
  * {"api_token": {"value": "********", "source": "default", "env": "API_TOKEN"}, ...}

@@ -1,5 +1,7 @@
 #include "naming.h"
 
+#include <sodium.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,25 +84,40 @@ bad:
 	return -1;
 }
 
+/*
+ * A component too long for the file system keeps a readable prefix of its
+ * encoding and ends in "~" plus 32 hex digits of a hash of the whole name.
+ * enc() never writes '~', so a shortened name cannot meet a plain one, and
+ * two long names collide only if their 128-bit hashes do.
+ */
+static char *fit_component(char *enc, const char *raw, size_t suffix_len)
+{
+	if (strlen(enc) + suffix_len <= STORE_NAMING_MAX_COMPONENT)
+		return enc;
+	unsigned char hash[16];
+	crypto_generichash(hash, sizeof(hash), (const unsigned char *)raw, strlen(raw), NULL, 0);
+	size_t keep = STORE_NAMING_MAX_COMPONENT - suffix_len - 1 - 2 * sizeof(hash);
+	/* Do not cut a %XX escape in half. */
+	if (keep >= 1 && enc[keep - 1] == '%')
+		keep -= 1;
+	else if (keep >= 2 && enc[keep - 2] == '%')
+		keep -= 2;
+	char digest[2 * sizeof(hash) + 1];
+	sodium_bin2hex(digest, sizeof(digest), hash, sizeof(hash));
+	char *out = xasprintf("%.*s~%s", (int)keep, enc, digest);
+	free(enc);
+	return out;
+}
+
 char *store_naming_service_path(const char *host, const char *container_name)
 {
-	char *h = store_naming_encode(host);
-	char *c = store_naming_encode(container_name);
+	char *h = fit_component(store_naming_encode(host), host, 0);
+	char *c = fit_component(store_naming_encode(container_name), container_name,
+	                        strlen(SUFFIX));
 	char *path = xasprintf(PREFIX "%s/%s" SUFFIX, h, c);
 	free(h);
 	free(c);
 	return path;
-}
-
-int store_naming_fits(const char *host, const char *container_name)
-{
-	char *h = store_naming_encode(host);
-	char *c = store_naming_encode(container_name);
-	int fits = strlen(h) <= STORE_NAMING_MAX_COMPONENT &&
-	           strlen(c) + strlen(SUFFIX) <= STORE_NAMING_MAX_COMPONENT;
-	free(h);
-	free(c);
-	return fits;
 }
 
 int store_naming_parse_path(const char *path, char **host, char **container_name)

@@ -32,17 +32,12 @@ int store_naming_decode(const char *enc, char **out);
 
 /*
  * "services/<enc(host)>/<enc(container_name)>.yml", malloc'd, relative to
- * the repository root; never NULL. Writing it fails (ENAMETOOLONG) when
- * store_naming_fits() says no.
+ * the repository root; never NULL. A component longer than
+ * STORE_NAMING_MAX_COMPONENT is shortened to a prefix + "~" + a 128-bit
+ * hash of the name (such paths are not decodable; the identity is in the
+ * file).
  */
 char *store_naming_service_path(const char *host, const char *container_name);
-
-/*
- * 1 when both encoded components (".yml" included) fit in
- * STORE_NAMING_MAX_COMPONENT bytes, else 0: long non-ASCII names can
- * triple in length.
- */
-int store_naming_fits(const char *host, const char *container_name);
 
 /*
  * Check that path (relative to the repository root) is a service file we

@@ -174,22 +174,42 @@ static void test_parse_path(void **state)
 	}
 }
 
-static void test_fits(void **state)
+static void test_long_names_fit(void **state)
 {
 	(void)state;
-	char name[300];
-	memset(name, 'a', 251);
-	name[251] = '\0';
-	assert_true(store_naming_fits(name, name));
-	name[251] = 'a';
-	name[252] = '\0';
-	assert_true(store_naming_fits(name, "c"));
-	assert_false(store_naming_fits("h", name));
-	memset(name, '/', 86);
-	name[86] = '\0';
-	assert_false(store_naming_fits(name, "c"));
-	name[85] = '\0';
-	assert_true(store_naming_fits(name, "c"));
+	char a[300], b[300];
+	memset(a, 'a', 255);
+	a[255] = '\0';
+	memcpy(b, a, sizeof(a));
+	b[254] = 'b'; /* differs only past the kept prefix */
+	char *pa = store_naming_service_path("h", a);
+	char *pb = store_naming_service_path("h", b);
+	assert_string_not_equal(pa, pb);
+	const char *base = strrchr(pa, '/') + 1;
+	assert_true(strlen(base) <= STORE_NAMING_MAX_COMPONENT);
+	assert_non_null(strchr(base, '~'));
+	free(pa);
+	free(pb);
+	/* Multi-byte names triple when encoded; escapes are never cut. */
+	char *wide = malloc(3 * 100 + 1);
+	for (int i = 0; i < 100; i++)
+		memcpy(wide + 2 * i, "\xc3\xa4", 2);
+	wide[200] = '\0';
+	char *pw = store_naming_service_path(wide, "c");
+	const char *hostpart = pw + strlen("services/");
+	size_t hlen = (size_t)(strchr(hostpart, '/') - hostpart);
+	assert_true(hlen <= STORE_NAMING_MAX_COMPONENT);
+	const char *tilde = strchr(hostpart, '~');
+	assert_non_null(tilde);
+	assert_true(tilde[-1] != '%' && tilde[-2] != '%');
+	free(pw);
+	free(wide);
+	/* 251 'a's + ".yml" = 255: still plain. */
+	memset(a, 'a', 251);
+	a[251] = '\0';
+	char *pp = store_naming_service_path("h", a);
+	assert_null(strchr(pp, '~'));
+	free(pp);
 }
 
 int main(void)
@@ -201,7 +221,7 @@ int main(void)
 	    cmocka_unit_test(test_injective_exhaustive),
 	    cmocka_unit_test(test_decode_rejects_foreign_names),
 	    cmocka_unit_test(test_parse_path),
-	    cmocka_unit_test(test_fits),
+	    cmocka_unit_test(test_long_names_fit),
 	};
 	return cmocka_run_group_tests_name("naming", tests, NULL, NULL);
 }
