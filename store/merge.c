@@ -125,12 +125,9 @@ static void apply_payload(struct store_record *rec, const struct store_payload *
 	apply_list(&rec->networks, &p->networks);
 	apply_list(&rec->exposed_ports, &p->exposed_ports);
 	apply_list(&rec->published_ports, &p->published_ports);
-	/* Observations: absent or null keep; [] clears; a list replaces. */
+	/* Observations: absent or null keep; a list (even [] , which clears) replaces. */
 	if (p->exposure_observations.state == STORE_P_VALUE)
-		store_set_str(&rec->exposure_observations,
-			      strcmp(p->exposure_observations.value, "[]")
-				      ? p->exposure_observations.value
-				      : NULL);
+		store_set_str(&rec->exposure_observations, p->exposure_observations.value);
 	store_synthesize(rec, ctx->exposure);
 }
 
