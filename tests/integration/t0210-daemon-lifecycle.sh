@@ -62,6 +62,28 @@ test_expect_success 'after the restart the mirror converges: 2,000 files, clean 
 	test -z "$(git -C "$INV" status --porcelain)"
 '
 
+test_expect_success 'idle and slow clients do not block others' '
+	python3 - "$PORT" "$BASE_URL" <<-\PY
+	import socket, sys, time, urllib.request
+	port = int(sys.argv[1])
+	idle = []
+	for i in range(50):
+	    s = socket.create_connection(("127.0.0.1", port))
+	    s.sendall(b"POST /api/v1/register HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+	    idle.append(s)
+	t0 = time.time()
+	for i in range(20):
+	    urllib.request.urlopen(sys.argv[2] + "/healthz", timeout=2).read()
+	assert time.time() - t0 < 2, "healthz slowed down by idle clients"
+	PY
+'
+
+test_expect_success 'a body over 1 MiB is a 413 and changes nothing' '
+	head -c 1100000 /dev/zero | tr "\0" "a" >big &&
+	code=$(curl -s -o body -w "%{http_code}" -H "$AUTH" --data-binary @big "$BASE_URL/api/v1/register") &&
+	test "$code" = 413 && test_jq ".error == \"Request body too large\"" body
+'
+
 test_expect_success 'SIGHUP reloads settings.yml' '
 	curl -sf -H "$AUTH" "$BASE_URL/api/v1/settings" >s1 &&
 	test_jq ".stale_after.value == 300 and .stale_after.source == \"default\"" s1 &&
@@ -79,6 +101,15 @@ test_expect_success 'SIGTERM: in-flight work is committed to git, exit 0' '
 	stop_daemon &&
 	test -f "$INV/services/late/one.yml" &&
 	test -z "$(git -C "$INV" status --porcelain)"
+'
+
+test_expect_success 'IPv6: listens on [::1]' '
+	p6=$(free_port) &&
+	{ "$PORTOLAN" serve --listen "[::1]:$p6" >v6.log 2>&1 & } &&
+	pid6=$! &&
+	test_when_finished "kill $pid6; wait $pid6" &&
+	wait_for "curl -sf -g http://[::1]:$p6/healthz" &&
+	curl -sf -g "http://[::1]:$p6/healthz" | jq -e ".status == \"ok\""
 '
 
 test_expect_success 'the token never appears in the log' '
