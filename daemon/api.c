@@ -83,20 +83,27 @@ static json_t *json_body(const struct http_request *req, struct http_response *r
 					       "limit", HTTP_MAX_BODY));
 		return NULL;
 	}
-	json_t *body = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, NULL);
+	json_error_t jerr;
+	json_t *body = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(body)) {
+		/* STD's message, plus what the parser found (e.g. a duplicate key). */
+		reply_json(res, 400, json_pack("{s:s,s:s}", "error", "Request body must be a JSON object",
+					       "detail", body ? "not an object" : jerr.text));
 		json_decref(body);
-		reply_error(res, 400, "Request body must be a JSON object");
 		return NULL;
 	}
 	return body;
 }
 
 struct register_job {
+	struct daemon *d;
 	struct store_payload p;
 	int ownership;
 	struct store_record rec;
 	int status;
+	int rc;
+	struct err e;
+	struct http_pending *pending;
 };
 
 static int apply_register(struct store_txn *t, void *ctx, struct err *e)
@@ -108,6 +115,47 @@ static int apply_register(struct store_txn *t, void *ctx, struct err *e)
 
 static const char *const status_names[] = {"created", "updated", "unchanged", "skipped"};
 
+static void register_job_free(struct register_job *j)
+{
+	store_payload_release(&j->p);
+	store_record_release(&j->rec);
+	free(j);
+}
+
+/* Writer thread: the registration is durable (or failed); wake its connection. */
+static void register_done(void *arg, int rc, const struct err *e)
+{
+	struct register_job *j = arg;
+	j->rc = rc;
+	if (rc)
+		j->e = *e;
+	http_resume(j->pending);
+}
+
+/* Server thread, after register_done: the reply. */
+static void register_finish(void *arg, struct http_response *res)
+{
+	struct register_job *j = arg;
+	if (j->rc) {
+		reply_err(res, &j->e);
+	} else if (j->status == STORE_MERGE_SKIPPED) {
+		reply_json(res, 200, json_pack("{s:s,s:s}", "status", "skipped", "reason",
+					       "static lock"));
+	} else {
+		json_t *out = store_record_to_json(&j->rec, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE);
+		json_object_set_new(out, "status", json_string(status_names[j->status]));
+		reply_json(res, 200, out);
+	}
+	if (!j->rc) {
+		metrics_registration(&j->d->metrics, j->status);
+		log_info("register %s/%s: %s", j->p.host, j->p.container_name,
+			 status_names[j->status]);
+	}
+	metrics_request(&j->d->metrics, "/api/v1/register", res->status);
+	register_job_free(j);
+}
+
+/* Validates now; the reply follows once the write is durable (the connection waits). */
 static void handle_register(struct daemon *d, const struct http_request *req,
 			    struct http_response *res, int ownership)
 {
@@ -116,32 +164,21 @@ static void handle_register(struct daemon *d, const struct http_request *req,
 		return;
 	struct store_verr v;
 	store_verr_init(&v);
-	struct register_job j;
-	memset(&j, 0, sizeof(j));
-	store_record_init(&j.rec);
-	if (store_payload_from_json(&j.p, body, &v)) {
+	struct register_job *j = xcalloc(1, sizeof(*j));
+	j->d = d;
+	j->ownership = ownership;
+	store_record_init(&j->rec);
+	if (store_payload_from_json(&j->p, body, &v)) {
 		reply_invalid(res, "Invalid register payload", &v);
-		goto out;
+		register_job_free(j);
+	} else {
+		j->pending = http_defer(req, register_finish, j);
+		res->status = 0; /* deferred: register_finish replies and counts it */
+		if (writer_submit_async(d->writer, apply_register, j, register_done, j, &j->e)) {
+			j->rc = j->e.code;
+			http_resume(j->pending);
+		}
 	}
-	j.ownership = ownership;
-	struct err e = {0};
-	if (writer_submit(d->writer, apply_register, &j, &e)) {
-		reply_err(res, &e);
-		goto out;
-	}
-	metrics_registration(&d->metrics, j.status);
-	log_info("register %s/%s: %s", j.p.host, j.p.container_name, status_names[j.status]);
-	if (j.status == STORE_MERGE_SKIPPED) {
-		reply_json(res, 200, json_pack("{s:s,s:s}", "status", "skipped", "reason",
-					       "static lock"));
-		goto out;
-	}
-	json_t *out = store_record_to_json(&j.rec, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE);
-	json_object_set_new(out, "status", json_string(status_names[j.status]));
-	reply_json(res, 200, out);
-out:
-	store_payload_release(&j.p);
-	store_record_release(&j.rec);
 	store_verr_release(&v);
 	json_decref(body);
 }
@@ -469,6 +506,7 @@ void api_handle(const struct http_request *req, struct http_response *res, void 
 		route = "other";
 		reply_error(res, 404, "Not found");
 	}
-	metrics_request(&d->metrics, route, res->status);
+	if (res->status) /* 0: deferred, counted when the reply is built */
+		metrics_request(&d->metrics, route, res->status);
 	log_debug("%s %s %s -> %d", req->remote_ip, req->method, req->path, res->status);
 }

@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,12 +19,19 @@ struct http_server {
 	http_handler handler;
 	void *arg;
 	int port;
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	unsigned pending; /* deferred replies not yet built */
 };
 
 /* Per-request state, from the first callback to the completion callback. */
 struct request_ctx {
 	struct http_request req;
 	char ip[INET6_ADDRSTRLEN];
+	struct http_server *server;
+	http_finish_fn finish; /* set by http_defer */
+	void *finish_arg;
+	int resumed;
 };
 
 static void client_ip(struct MHD_Connection *conn, char *out, size_t size)
@@ -87,15 +96,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	client_ip(conn, ctx->ip, sizeof(ctx->ip));
-	ctx->req.method = method;
-	ctx->req.path = url;
-	ctx->req.remote_ip = ctx->ip;
-	ctx->req.conn = conn;
 	struct http_response res = {0};
 	res.status = 500;
 	buf_init(&res.body, 0);
-	s->handler(&ctx->req, &res, s->arg);
+	if (ctx->finish && ctx->resumed) {
+		ctx->finish(ctx->finish_arg, &res);
+		ctx->finish = NULL;
+		pthread_mutex_lock(&s->lock);
+		if (--s->pending == 0)
+			pthread_cond_broadcast(&s->idle);
+		pthread_mutex_unlock(&s->lock);
+	} else {
+		client_ip(conn, ctx->ip, sizeof(ctx->ip));
+		ctx->req.method = method;
+		ctx->req.path = url;
+		ctx->req.remote_ip = ctx->ip;
+		ctx->req.conn = conn;
+		ctx->server = s;
+		s->handler(&ctx->req, &res, s->arg);
+		if (ctx->finish) {
+			/* Deferred: http_resume() brings us back here to build the reply. */
+			buf_release(&res.body);
+			return MHD_YES;
+		}
+	}
 	enum MHD_Result rc = send_response(conn, &res);
 	buf_release(&res.body);
 	free(res.allow);
@@ -131,8 +155,8 @@ int http_start(struct http_server **out, const struct http_config *cfg, http_han
 {
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			 MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_ERROR_LOG;
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
 	if (inet_pton(AF_INET, cfg->host, &v4->sin_addr) == 1) {
@@ -148,13 +172,15 @@ int http_start(struct http_server **out, const struct http_config *cfg, http_han
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	s->handler = handler;
 	s->arg = arg;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->idle, NULL);
 	s->mhd = MHD_start_daemon(
 		flags, (uint16_t)cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)(64 * 1024), MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024),
+		(size_t)(64 * 1024), MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!s->mhd) {
 		free(s);
@@ -171,8 +197,35 @@ void http_stop(struct http_server *s)
 	if (!s)
 		return;
 	MHD_quiesce_daemon(s->mhd);
+	/* Suspended connections must be resumed (their writes finish) before the stop. */
+	pthread_mutex_lock(&s->lock);
+	while (s->pending)
+		pthread_cond_wait(&s->idle, &s->lock);
+	pthread_mutex_unlock(&s->lock);
 	MHD_stop_daemon(s->mhd);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->idle);
 	free(s);
+}
+
+struct http_pending *http_defer(const struct http_request *req, http_finish_fn finish, void *arg)
+{
+	struct request_ctx *ctx = (struct request_ctx *)(void *)((char *)req - offsetof(struct request_ctx, req));
+	struct http_server *s = ctx->server;
+	ctx->finish = finish;
+	ctx->finish_arg = arg;
+	pthread_mutex_lock(&s->lock);
+	s->pending++;
+	pthread_mutex_unlock(&s->lock);
+	MHD_suspend_connection(req->conn);
+	return (struct http_pending *)ctx;
+}
+
+void http_resume(struct http_pending *p)
+{
+	struct request_ctx *ctx = (struct request_ctx *)p;
+	ctx->resumed = 1;
+	MHD_resume_connection(ctx->req.conn);
 }
 
 const char *http_query(const struct http_request *req, const char *name)

@@ -2,8 +2,10 @@
  * The thin HTTP layer: the only module that knows libmicrohttpd. It turns
  * a request into a struct http_request (method, path, query, headers, a
  * size-limited body) and sends back whatever struct http_response the
- * handler fills. One thread per connection, so a handler may block (e.g.
- * waiting for its write to be durable) without stalling other clients.
+ * handler fills. A small pool of epoll threads serves every connection, so
+ * handlers must not block for long: one that waits for something (a
+ * durable write) defers its reply with http_defer() and the connection is
+ * suspended until http_resume().
  */
 #ifndef DAEMON_HTTP_H
 #define DAEMON_HTTP_H
@@ -39,6 +41,7 @@ struct http_config {
 	unsigned connection_limit;
 	unsigned per_ip_limit;
 	unsigned timeout_s;
+	unsigned threads; /* epoll threads in the pool */
 };
 
 typedef void (*http_handler)(const struct http_request *req, struct http_response *res, void *arg);
@@ -50,6 +53,19 @@ int http_start(struct http_server **out, const struct http_config *cfg, http_han
 	       void *arg, struct err *e);
 /* Stop accepting, finish in-flight requests, free. NULL is fine. */
 void http_stop(struct http_server *s);
+/* Builds a deferred reply, on a server thread, after http_resume(). */
+typedef void (*http_finish_fn)(void *arg, struct http_response *res);
+struct http_pending;
+
+/*
+ * From a handler: the reply will be built later by finish(arg, res). The
+ * handler returns without filling res; the connection waits, suspended.
+ * http_stop() waits for every deferred reply.
+ */
+struct http_pending *http_defer(const struct http_request *req, http_finish_fn finish, void *arg);
+/* From any thread, once: the deferred reply can now be built. */
+void http_resume(struct http_pending *p);
+
 /* A query-string argument, or NULL. */
 const char *http_query(const struct http_request *req, const char *name);
 /* A request header (case-insensitive), or NULL. */

@@ -116,7 +116,7 @@ static int start_http(struct daemon *d, const char *listen, struct err *e)
 	int port = 0;
 	if (settings_parse_listen(listen, &host, &port) < 0)
 		return err_set(e, ERR_INVAL, "bad listen address '%s'", listen);
-	struct http_config cfg = {host, port, 1024, 256, 30};
+	struct http_config cfg = {host, port, 1024, 256, 30, 4};
 	int rc = http_start(&d->http, &cfg, api_handle, d, e);
 	if (!rc)
 		log_info("listening on http://%s%s%s:%d/", strchr(host, ':') ? "[" : "", host,

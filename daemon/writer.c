@@ -19,6 +19,9 @@ struct job {
 	int rc;
 	int done;
 	pthread_cond_t done_cond; /* per job: a commit wakes only its own waiters */
+	writer_done_fn on_done;   /* set for asynchronous jobs (heap-allocated) */
+	void *done_arg;
+	struct err own_err;
 	struct job *next;
 };
 
@@ -68,10 +71,17 @@ static void run_group(struct writer *w, struct job *group)
 	double dt = now_s() - t0;
 	size_t n = 0;
 	pthread_mutex_lock(&w->lock);
-	for (struct job *j = group; j; j = j->next, n++) {
+	struct job *async = NULL;
+	for (struct job *j = group, *next; j; j = next, n++) {
+		next = j->next;
 		if (rc) {
 			j->rc = rc;
 			*j->e = e;
+		}
+		if (j->on_done) {
+			j->next = async;
+			async = j;
+			continue;
 		}
 		j->done = 1;
 		pthread_cond_signal(&j->done_cond);
@@ -80,6 +90,12 @@ static void run_group(struct writer *w, struct job *group)
 	w->jobs += n;
 	w->commit_seconds += dt;
 	pthread_mutex_unlock(&w->lock);
+	while (async) {
+		struct job *j = async;
+		async = j->next;
+		j->on_done(j->done_arg, j->rc, &j->own_err);
+		free(j);
+	}
 	if (rc)
 		log_error("write failed for %zu change(s): %s", n, e.msg);
 	else if (w->after_commit)
@@ -127,6 +143,16 @@ int writer_start(struct writer **out, struct store_db *db, void (*after_commit)(
 	return 0;
 }
 
+static void enqueue(struct writer *w, struct job *j)
+{
+	if (w->tail)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+	pthread_cond_signal(&w->work);
+}
+
 int writer_submit(struct writer *w, writer_apply_fn fn, void *ctx, struct err *e)
 {
 	struct job j = {.fn = fn, .ctx = ctx, .e = e};
@@ -137,17 +163,32 @@ int writer_submit(struct writer *w, writer_apply_fn fn, void *ctx, struct err *e
 		pthread_cond_destroy(&j.done_cond);
 		return err_set(e, ERR_BUSY, "shutting down");
 	}
-	if (w->tail)
-		w->tail->next = &j;
-	else
-		w->head = &j;
-	w->tail = &j;
-	pthread_cond_signal(&w->work);
+	enqueue(w, &j);
 	while (!j.done)
 		pthread_cond_wait(&j.done_cond, &w->lock);
 	pthread_mutex_unlock(&w->lock);
 	pthread_cond_destroy(&j.done_cond);
 	return j.rc;
+}
+
+int writer_submit_async(struct writer *w, writer_apply_fn fn, void *ctx, writer_done_fn done,
+			void *done_arg, struct err *e)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+	j->fn = fn;
+	j->ctx = ctx;
+	j->e = &j->own_err;
+	j->on_done = done;
+	j->done_arg = done_arg;
+	pthread_mutex_lock(&w->lock);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->lock);
+		free(j);
+		return err_set(e, ERR_BUSY, "shutting down");
+	}
+	enqueue(w, j);
+	pthread_mutex_unlock(&w->lock);
+	return 0;
 }
 
 void writer_stop(struct writer *w)

@@ -85,28 +85,54 @@ static int unlink_stale(const char *path, struct err *e)
 	return 0;
 }
 
-/* Temp files of loose objects being written (objects/tmp_object_git2_*). */
-static int remove_stale_objects(const char *gitdir, struct err *e)
+/* 1 if name is stale in objects/pack (dir): an indexer temp file, or an .idx without its pack. */
+static int stale_in_pack_dir(const char *dir, const char *name)
 {
-	char *dir = xasprintf("%sobjects", gitdir);
+	if (!strncmp(name, "pack_git2_", strlen("pack_git2_"))) /* pack and idx.lock */
+		return 1;
+	size_t n = strlen(name);
+	if (strncmp(name, "pack-", strlen("pack-")) != 0 || n < 4 || strcmp(name + n - 4, ".idx"))
+		return 0;
+	/* libgit2 renames the .idx into place before the pack; git never leaves one alone. */
+	char *pack = xasprintf("%s/%.*s.pack", dir, (int)(n - 4), name);
+	int orphan = !fileio_exists(pack);
+	free(pack);
+	return orphan;
+}
+
+/*
+ * Temp files of objects being written: objects/tmp_object_git2_* (loose)
+ * and, in objects/pack, what the indexer leaves when killed (see
+ * stale_in_pack_dir).
+ */
+static int remove_stale_in(const char *dir, int pack_dir, struct err *e)
+{
 	DIR *d = opendir(dir);
 	int rc = 0;
-	if (!d) {
-		if (errno != ENOENT)
-			rc = err_set(e, ERR_IO, "cannot open '%s': %s", dir, strerror(errno));
-		goto out;
-	}
+	if (!d)
+		return errno == ENOENT ? 0
+		                       : err_set(e, ERR_IO, "cannot open '%s': %s", dir, strerror(errno));
 	struct dirent *de;
 	while (!rc && (de = readdir(d))) {
-		if (strncmp(de->d_name, "tmp_object", strlen("tmp_object")) != 0)
+		if (pack_dir ? !stale_in_pack_dir(dir, de->d_name)
+		             : strncmp(de->d_name, "tmp_object", strlen("tmp_object")) != 0)
 			continue;
 		char *path = xasprintf("%s/%s", dir, de->d_name);
 		rc = unlink_stale(path, e);
 		free(path);
 	}
 	closedir(d);
-out:
-	free(dir);
+	return rc;
+}
+
+static int remove_stale_objects(const char *gitdir, struct err *e)
+{
+	char *objects = xasprintf("%sobjects", gitdir), *pack = xasprintf("%sobjects/pack", gitdir);
+	int rc = remove_stale_in(objects, 0, e);
+	if (!rc)
+		rc = remove_stale_in(pack, 1, e);
+	free(pack);
+	free(objects);
 	return rc;
 }
 
@@ -276,6 +302,22 @@ static int stage_path(struct store_git *g, const char *path, struct err *e)
 }
 
 /*
+ * In a packed commit, put f's blob in the memory backend unless some
+ * backend has it already. What git_odb_write does, less its rescan of
+ * objects/pack whenever an object is not found (a directory read per new
+ * blob); the packs it would miss are only those written by someone else
+ * since pack_begin, whose blobs then get packed twice, which is harmless.
+ */
+static int stage_blob_in_memory(struct store_git *g, const struct store_git_file *f, git_oid *id)
+{
+	if (git_odb_hash(id, f->data, f->len, GIT_OBJECT_BLOB) < 0)
+		return -1;
+	if (git_odb_exists_ext(g->pack_odb, id, GIT_ODB_LOOKUP_NO_REFRESH))
+		return 0;
+	return g->mempack->write(g->mempack, id, f->data, f->len, GIT_OBJECT_BLOB);
+}
+
+/*
  * Stage content the caller already holds (and has written to the work
  * tree): the blob comes from memory, so nothing is read back from disk and
  * no attribute or symlink lookups are made. The entry carries no stat data;
@@ -292,16 +334,8 @@ static int stage_buffer(struct store_git *g, const struct store_git_file *f, str
 	entry.mode = GIT_FILEMODE_BLOB;
 	entry.path = f->path;
 	entry.file_size = (uint32_t)f->len;
-	/*
-	 * In a packed commit the blob goes straight into the memory backend:
-	 * git_odb_write would first look for it in every backend and, not
-	 * finding it, rescan objects/pack (a directory read per blob). A blob
-	 * the disk already has is then packed again, which is harmless.
-	 */
-	if ((g->mempack ? git_odb_hash(&entry.id, f->data, f->len, GIT_OBJECT_BLOB) < 0 ||
-	                      g->mempack->write(g->mempack, &entry.id, f->data, f->len,
-	                                        GIT_OBJECT_BLOB) < 0
-	                : git_blob_create_from_buffer(&entry.id, g->repo, f->data, f->len) < 0) ||
+	if ((g->mempack ? stage_blob_in_memory(g, f, &entry.id)
+	                : git_blob_create_from_buffer(&entry.id, g->repo, f->data, f->len)) < 0 ||
 	    git_index_add(g->index, &entry) < 0)
 		return git_fail(e, ERR_GIT, "stage", f->path);
 	return 0;
@@ -394,14 +428,31 @@ static int add_new_objects(struct store_git *g, git_packbuilder *pb, const git_o
 static int write_pack(struct store_git *g, const git_oid *tree_id, struct err *e)
 {
 	git_packbuilder *pb = NULL;
-	char *dir = xasprintf("%sobjects/pack", git_repository_path(g->repo));
+	git_buf pack = GIT_BUF_INIT;
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress stats;
 	int rc = 0;
-	if (git_packbuilder_new(&pb, g->repo) < 0 || add_new_objects(g, pb, tree_id, NULL) < 0 ||
-	    (git_packbuilder_object_count(pb) > 0 &&
-	     git_packbuilder_write(pb, dir, 0, NULL, NULL) < 0))
-		rc = git_fail(e, ERR_GIT, "write pack of", g->workdir);
+	if (git_packbuilder_new(&pb, g->repo) < 0 || add_new_objects(g, pb, tree_id, NULL) < 0)
+		goto fail;
+	if (git_packbuilder_object_count(pb) == 0)
+		goto out;
+	/*
+	 * Built in memory and handed over in one piece: the indexer maps and
+	 * unmaps its file once per append, and git_packbuilder_write appends
+	 * twice per object.
+	 */
+	if (git_packbuilder_write_buf(&pack, pb) < 0 ||
+	    git_odb_write_pack(&wp, g->pack_odb, NULL, NULL) < 0 ||
+	    wp->append(wp, pack.ptr, pack.size, &stats) < 0 || wp->commit(wp, &stats) < 0)
+		goto fail;
+	goto out;
+fail:
+	rc = git_fail(e, ERR_GIT, "write pack of", g->workdir);
+out:
+	if (wp)
+		wp->free(wp);
+	git_buf_dispose(&pack);
 	git_packbuilder_free(pb);
-	free(dir);
 	return rc;
 }
 

@@ -1,75 +1,11 @@
 #!/bin/bash
-test_description='register API over HTTP: auth, body, schema, coercion, routes, manual CRUD
+test_description='register API over HTTP: auth, body, schema, coercion, 404/405
 
-Golden cases for spec/register.md ("Request", "Schema", "Response") and
-the service routes, driven with curl against a real `portolan serve`.
-Merge rules are in t0201, the exposure synthesizer in t0202.'
+Golden cases for spec/register.md ("Request", "Schema", "Response"),
+driven with curl against a real `portolan serve`. Merge rules and the
+operator routes are in t0201, the exposure synthesizer in t0202.'
 . "$(dirname "$0")/lib.sh"
-
-INV=$DAEMON_CONFIG/inventory
-
-# call METHOD PATH [curl args...]: the reply's body in ./body, its headers
-# in ./headers, its status in ./status.
-call () {
-	local method=$1 path=$2
-	shift 2
-	curl -sS --max-time 20 -o body -D headers -w "%{http_code}\n" -X "$method" "$@" \
-		"$BASE_URL$path" >status
-}
-
-# api METHOD PATH [JSON-FILE]: call with the token, the file as the body.
-api () {
-	local method=$1 path=$2
-	shift 2
-	if test $# -gt 0; then
-		call "$method" "$path" -H "Authorization: Bearer $TOKEN" \
-			-H "Content-Type: application/json" -H "Expect:" --data-binary "@$1"
-	else
-		call "$method" "$path" -H "Authorization: Bearer $TOKEN"
-	fi
-}
-
-register () {
-	api POST /api/v1/register "$1"
-}
-
-status_is () {
-	test "$(cat status)" = "$1" && return 0
-	echo "status_is: got HTTP $(cat status), wanted $1; body:" >&2
-	cat body >&2
-	return 1
-}
-
-# stored ID: the record as GET /api/v1/services/ID returns it, in ./stored.
-stored () {
-	curl -sSf -H "Authorization: Bearer $TOKEN" "$BASE_URL/api/v1/services/$1" >stored
-}
-
-mirror_synced () {
-	curl -sSf "$BASE_URL/healthz" | jq -e ".journal_lag == 0" >/dev/null
-}
-
-wait_mirror () {
-	wait_for mirror_synced 5
-}
-
-# snapshot FILE: everything a write could change (services with their
-# live fields, healthz, git HEAD), once the mirror is idle.
-snapshot () {
-	wait_mirror &&
-	{
-		curl -sSf -H "Authorization: Bearer $TOKEN" "$BASE_URL/api/v1/services" | jq -S . &&
-		curl -sSf "$BASE_URL/healthz" | jq -S . &&
-		{ git -C "$INV" rev-parse -q --verify HEAD || echo "no commits"; }
-	} >"$1"
-}
-
-# bad_register JSON-FILE TYPE LOC-JSON: a 400 naming that problem.
-bad_register () {
-	register "$1" && status_is 400 &&
-	test_jq ".error == \"Invalid register payload\"" body &&
-	test_jq "any(.details[]; .type == \"$2\" and .loc == $3 and (.msg | type == \"string\"))" body
-}
+. "$FIXTURES/register/helpers.sh"
 
 ERR_OBJ='{"error": "Request body must be a JSON object"}'
 
@@ -127,6 +63,14 @@ test_expect_success 'every /api/ route wants the token, even unknown ones' '
 	done
 '
 
+test_expect_success 'a restart keeps the generated token and does not print it again' '
+	stop_daemon &&
+	start_daemon &&
+	test "$(cat "$DAEMON_CONFIG/api_token")" = "$GENERATED" &&
+	api GET /api/v1/services && status_is 200 &&
+	test "$(grep -cF -- "$TOKEN" "$DAEMON_LOG")" = 1
+'
+
 test_expect_success 'a configured API_TOKEN replaces the generated one' '
 	stop_daemon &&
 	export API_TOKEN=configured-token-Zq8w3LmV2xK9 &&
@@ -147,10 +91,10 @@ test_expect_success 'GET /api/v1/settings masks the token' '
 
 # --- body -------------------------------------------------------------------
 
-test_expect_success 'setup: a baseline service and a snapshot' '
+test_expect_success 'setup: a baseline service' '
 	echo "{\"host\": \"base\", \"container_name\": \"web\", \"image_name\": \"nginx:1.27\"}" >p.json &&
 	register p.json && status_is 200 && test_jq ".status == \"created\"" body &&
-	snapshot before
+	BASE_ID=$(jq .id body) && stored "$BASE_ID" && cp stored base.before
 '
 
 test_expect_success 'body not JSON: 400 "Request body must be a JSON object"' '
@@ -200,7 +144,7 @@ test_expect_success 'a chunked body over 1 MiB (no Content-Length): 413' '
 test_expect_success 'cleanup: drop the 1 MiB service' '
 	api GET "/api/v1/services?host=big" && id=$(jq ".[0].id" body) &&
 	api DELETE "/api/v1/services/$id" && status_is 200 &&
-	snapshot before
+	api GET "/api/v1/services?host=big" && test_jq ". == []" body
 '
 
 # --- schema: required keys, strings, limits ---------------------------------
@@ -237,7 +181,7 @@ test_expect_success 'a host of 255 bytes is accepted' '
 	echo "{\"host\": \"$long\", \"container_name\": \"c\"}" >p.json &&
 	register p.json && status_is 200 &&
 	test_jq ".status == \"created\" and (.host | length) == 255" body &&
-	LONGHOST_ID=$(jq .id body)
+	stored "$(jq .id body)" && test_jq "(.host | length) == 255" stored
 '
 
 test_expect_success 'other strings: at most 4096 bytes' '
@@ -245,7 +189,12 @@ test_expect_success 'other strings: at most 4096 bytes' '
 	echo "{\"host\": \"lim\", \"container_name\": \"c\", \"docker_status\": \"$s4096\"}" >p.json &&
 	register p.json && status_is 200 && test_jq "(.docker_status | length) == 4096" body &&
 	echo "{\"host\": \"lim\", \"container_name\": \"c\", \"docker_status\": \"${s4096}s\"}" >p.json &&
-	bad_register p.json string_too_long "[\"docker_status\"]"
+	bad_register p.json string_too_long "[\"docker_status\"]" &&
+	u=http://x.lan/$(printf "%04084d" 0) && test ${#u} = 4097 &&
+	echo "{\"host\": \"lim\", \"container_name\": \"c\", \"internalurl\": \"$u\"}" >p.json &&
+	bad_register p.json string_too_long "[\"internalurl\"]" &&
+	echo "{\"host\": \"lim\", \"container_name\": \"c\", \"networks\": [{\"name\": \"${s4096}s\"}]}" >p.json &&
+	bad_register p.json string_too_long "[\"networks\", 0, \"name\"]"
 '
 
 test_expect_success 'strings given numbers, bools, lists, objects: 400 string_type' '
@@ -461,11 +410,8 @@ test_expect_success 'several problems at once: one detail each' '
 	test_jq ".unknown_keys | sort == [\"foo\", \"networks[0].bar\"]" body
 '
 
-test_expect_success 'nothing was written by any 4xx above (services, HEAD)' '
-	snapshot now &&
-	jq -S "map(select(.host == \"base\"))" now >now.base &&
-	jq -S "map(select(.host == \"base\"))" before >before.base &&
-	test_cmp before.base now.base &&
+test_expect_success 'nothing was written by any 4xx above' '
+	stored "$BASE_ID" && test_cmp base.before stored &&
 	api GET /api/v1/services &&
 	test_jq "map(select(.host == \"h\" or .host == \"a\" or .host == \"none\" or .host == \"\")) == []" body
 '
@@ -516,115 +462,6 @@ test_expect_success 'GET /api/v1/services/<id> of no service: 404 JSON' '
 	test_jq ".error | type == \"string\"" body
 '
 
-# --- manual add, list filters, delete ---------------------------------------
-
-test_expect_success 'POST /api/v1/services adds a service: 201' '
-	cat >p.json <<-\EOF &&
-	{"host": "man", "container_name": "wiki", "group_name": "Docs", "stack_name": "kb",
-	 "internalurl": "http://wiki.lan/", "sort_priority": "4", "notes": "by hand"}
-	EOF
-	api POST /api/v1/services p.json && status_is 201 &&
-	test_jq ".id > 0 and .host == \"man\" and .container_name == \"wiki\" and .is_static == false" body &&
-	test_jq ".group_name == \"Docs\" and .sort_priority == 4 and .notes == \"by hand\"" body &&
-	test_jq ".internalurl == \"http://wiki.lan/\" and .internalurl_source == \"ui_edit\"" body &&
-	MAN_ID=$(jq .id body) && stored "$MAN_ID" &&
-	jq -S . body >expect && jq -S . stored >actual && test_cmp expect actual
-'
-
-test_expect_success 'POST /api/v1/services without host: 400 naming the field' '
-	echo "{\"container_name\": \"x\"}" >p.json &&
-	api POST /api/v1/services p.json && status_is 400 &&
-	test_jq "any(.details[]; .loc == [\"host\"] and .type == \"missing\")" body &&
-	echo "{\"host\": \"man\"}" >p.json &&
-	api POST /api/v1/services p.json && status_is 400 &&
-	test_jq "any(.details[]; .loc == [\"container_name\"])" body &&
-	echo "{\"host\": \"man\", \"container_name\": \"x\", \"bogus\": 1}" >p.json &&
-	api POST /api/v1/services p.json && status_is 400 &&
-	test_jq ".unknown_keys == [\"bogus\"]" body &&
-	api GET "/api/v1/services?host=man" && test_jq "length == 1" body
-'
-
-test_expect_success 'POST /api/v1/services of an existing service: 409' '
-	snapshot before &&
-	echo "{\"host\": \"man\", \"container_name\": \"wiki\"}" >p.json &&
-	api POST /api/v1/services p.json && status_is 409 &&
-	test_jq ".error | type == \"string\"" body &&
-	snapshot after && test_cmp before after
-'
-
-test_expect_success 'the manual add is committed to git' '
-	wait_mirror &&
-	test_path_is_file "$INV/services/man/wiki.yml" &&
-	git -C "$INV" log --format=%s -- services/man/wiki.yml >log &&
-	test "$(wc -l <log)" = 1
-'
-
-test_expect_success 'a register then updates the manually added service' '
-	echo "{\"host\": \"man\", \"container_name\": \"wiki\", \"docker_status\": \"running\"}" >p.json &&
-	register p.json && status_is 200 &&
-	test_jq ".status == \"updated\" and .id == $MAN_ID and .docker_status == \"running\"" body
-'
-
-test_expect_success 'setup: services in groups and stacks on two hosts' '
-	for s in "f1 a G1 s1" "f1 b G2 s1" "f1 c G1 s2" "f2 a G1 s1"; do
-		set -- $s &&
-		echo "{\"host\": \"$1\", \"container_name\": \"$2\", \"group_name\": \"$3\", \"stack_name\": \"$4\"}" >p.json &&
-		register p.json && status_is 200 || return 1
-	done
-'
-
-test_expect_success 'GET /api/v1/services?host= ?group= ?stack= filter' '
-	api GET "/api/v1/services?host=f1" && status_is 200 &&
-	test_jq "map(.container_name) | sort == [\"a\", \"b\", \"c\"]" body &&
-	api GET "/api/v1/services?group=G1" &&
-	test_jq "map(.host + \"/\" + .container_name) | sort == [\"f1/a\", \"f1/c\", \"f2/a\"]" body &&
-	api GET "/api/v1/services?stack=s1" &&
-	test_jq "map(.host + \"/\" + .container_name) | sort == [\"f1/a\", \"f1/b\", \"f2/a\"]" body &&
-	api GET "/api/v1/services?host=f1&group=G1&stack=s1" &&
-	test_jq "map(.host + \"/\" + .container_name) == [\"f1/a\"]" body &&
-	api GET "/api/v1/services?host=nosuch" && status_is 200 && test_jq ". == []" body
-'
-
-test_expect_success 'the list holds full records' '
-	api GET "/api/v1/services?host=f2" &&
-	test_jq "length == 1 and (.[0] | has(\"id\") and has(\"internalurl_source\") and has(\"is_static\") and has(\"last_api_update\"))" body
-'
-
-test_expect_success 'DELETE /api/v1/services/<id>: gone from the API and from git' '
-	api GET "/api/v1/services?host=f2" && id=$(jq ".[0].id" body) &&
-	wait_mirror && test_path_is_file "$INV/services/f2/a.yml" &&
-	api DELETE "/api/v1/services/$id" && status_is 200 &&
-	test_jq ".id == $id and .status == \"deleted\"" body &&
-	api GET "/api/v1/services/$id" && status_is 404 &&
-	api GET "/api/v1/services?host=f2" && test_jq ". == []" body &&
-	wait_mirror && test_path_is_missing "$INV/services/f2/a.yml" &&
-	test -z "$(git -C "$INV" status --porcelain)"
-'
-
-test_expect_success 'DELETE of no service: 404, nothing written' '
-	snapshot before &&
-	api DELETE /api/v1/services/999999 && status_is 404 &&
-	test_jq ".error | type == \"string\"" body &&
-	snapshot after && test_cmp before after
-'
-
-test_expect_success 'a deleted service registers again as created, with a new id' '
-	echo "{\"host\": \"f2\", \"container_name\": \"a\"}" >p.json &&
-	register p.json && status_is 200 &&
-	test_jq ".status == \"created\" and .id != $id" body
-'
-
-test_expect_success 'PATCH of no service: 404; PATCH with an unknown key: 400' '
-	echo "{\"notes\": \"x\"}" >p.json &&
-	api PATCH /api/v1/services/999999 p.json && status_is 404 &&
-	echo "{\"notez\": \"x\"}" >p.json &&
-	api PATCH "/api/v1/services/$MAN_ID" p.json && status_is 400 &&
-	test_jq ".unknown_keys == [\"notez\"]" body &&
-	echo "[]" >p.json &&
-	api PATCH "/api/v1/services/$MAN_ID" p.json && status_is 400 &&
-	test_jq ". == $ERR_OBJ" body
-'
-
 # --- logs and secrets -------------------------------------------------------
 
 test_expect_success 'the log records registrations but never a token' '
@@ -651,7 +488,20 @@ test_expect_success 'a container_name of 255 bytes is stored and mirrored' '
 	register p.json && status_is 200 && test_jq ".status == \"created\"" body &&
 	wait_mirror &&
 	git -C "$INV" log -1 --format=%s >subject &&
-	grep -F "register lim/$long: created" subject
+	grep -F "register lim/$long: created" subject &&
+	grep -rlF -- "$long" "$INV/services/lim" >files &&
+	test "$(wc -l <files)" = 1
+'
+
+test_expect_success 'a non-ASCII host that triples when encoded is mirrored' '
+	host=$(for i in $(seq 120); do printf "\303\251"; done) &&
+	test "$(printf %s "$host" | wc -c)" = 240 &&
+	jq -n --arg h "$host" "{host: \$h, container_name: \"c\"}" >p.json &&
+	register p.json && status_is 200 && test_jq ".status == \"created\"" body &&
+	wait_mirror &&
+	git -C "$INV" log -1 --format=%s >subject &&
+	grep -F "register $host/c: created" subject &&
+	test -z "$(git -C "$INV" status --porcelain)"
 '
 
 test_expect_success 'the mirror keeps committing after a 255-byte name' '

@@ -402,48 +402,58 @@ static void test_external_commit_and_lost_index(void **state)
 }
 
 #define CRASH_FILES 30
+#define CRASH_FILES_PACKED 100 /* above the pack threshold (64) */
 
-static void crash_paths(char names[CRASH_FILES][48], const char *paths[CRASH_FILES])
+static void crash_paths(char names[][48], const char *paths[], int n)
 {
-	for (int i = 0; i < CRASH_FILES; i++) {
-		snprintf(names[i], 48, "services/h%d/s%02d.yml", i % 4, i);
+	for (int i = 0; i < n; i++) {
+		snprintf(names[i], 48, "services/h%d/s%03d.yml", i % 4, i);
 		paths[i] = names[i];
 	}
 }
 
-/* Child: write and commit batches until killed. */
-static void crash_child(struct fx *f)
+/*
+ * Child: write and commit batches of n files until killed; by path
+ * (read back from the work tree) or, with use_files, from memory.
+ */
+static void crash_child(struct fx *f, int n, int use_files)
 {
 	struct err e = {0};
 	struct store_git *g = NULL;
-	char names[CRASH_FILES][48], text[64];
-	const char *paths[CRASH_FILES];
+	char names[CRASH_FILES_PACKED][48], text[CRASH_FILES_PACKED][64];
+	const char *paths[CRASH_FILES_PACKED];
+	struct store_git_file files[CRASH_FILES_PACKED];
 	int committed;
-	crash_paths(names, paths);
+	crash_paths(names, paths, n);
 	if (store_git_open(&g, f->repo, &e))
 		_exit(1);
 	for (unsigned rev = 0;; rev++) {
-		for (int i = 0; i < CRASH_FILES; i++) {
-			snprintf(text, sizeof(text), "id: %d\nrev: %u\n", i, rev);
+		for (int i = 0; i < n; i++) {
+			snprintf(text[i], sizeof(text[i]), "id: %d\nrev: %u\n", i, rev);
 			char *path = xasprintf("%s/%s", f->repo, names[i]);
-			if ((rev + (unsigned)i) % 7 == 0)
+			int gone = (rev + (unsigned)i) % 7 == 0;
+			if (gone)
 				unlink(path);
-			else if (fileio_write_atomic(path, text, strlen(text), NULL, &e))
+			else if (fileio_write_atomic_flags(path, NULL, text[i], strlen(text[i]),
+			                                   FILEIO_NOSYNC, NULL, &e))
 				_exit(1);
 			free(path);
+			files[i] = (struct store_git_file){names[i], gone ? NULL : text[i],
+			                                   gone ? 0 : strlen(text[i])};
 		}
-		if (store_git_commit_paths(g, paths, CRASH_FILES, "K", "k@x", "batch", &committed,
-		                           NULL, &e))
+		if (use_files ? store_git_commit_files(g, files, (size_t)n, "K", "k@x", "batch",
+		                                       &committed, NULL, &e)
+		              : store_git_commit_paths(g, paths, (size_t)n, "K", "k@x", "batch",
+		                                       &committed, NULL, &e))
 			_exit(2);
 	}
 }
 
-static void test_kill9_then_reopen_is_fsck_clean(void **state)
+static void kill9_rounds(struct fx *f, int n, int use_files)
 {
-	struct fx *f = *state;
-	char names[CRASH_FILES][48];
-	const char *paths[CRASH_FILES];
-	crash_paths(names, paths);
+	char names[CRASH_FILES_PACKED][48];
+	const char *paths[CRASH_FILES_PACKED];
+	crash_paths(names, paths, n);
 	put(f, "README", "inventory\n");
 	assert_int_equal(commit1(f, "README", "start"), 1);
 	store_git_free(f->g);
@@ -453,7 +463,7 @@ static void test_kill9_then_reopen_is_fsck_clean(void **state)
 		pid_t pid = fork();
 		assert_true(pid >= 0);
 		if (pid == 0)
-			crash_child(f);
+			crash_child(f, n, use_files);
 		usleep((useconds_t)(5000 + rand() % 40000));
 		int st;
 		kill(pid, SIGKILL);
@@ -462,15 +472,30 @@ static void test_kill9_then_reopen_is_fsck_clean(void **state)
 			fail_msg("child exited with %d before the kill", WEXITSTATUS(st));
 		/* Restart: whatever the work tree holds gets committed. */
 		reopen(f);
-		commit_n(f, paths, CRASH_FILES, "after crash", NULL);
+		commit_n(f, paths, (size_t)n, "after crash", NULL);
 		assert_int_equal(git_cli(f, "status --porcelain --untracked-files=no"), 0);
 		if (f->out.len)
 			fail_msg("round %d: work tree differs from HEAD: %s", round, f->out.data);
 		assert_fsck_clean(f);
+		/* Nothing a killed indexer leaves behind survives the reopen. */
+		assert_int_equal(git_cli(f, "count-objects -v"), 0);
+		if (!strstr(f->out.data, "\ngarbage: 0\n"))
+			fail_msg("round %d: garbage in objects: %s", round, f->out.data);
 		store_git_free(f->g);
 		f->g = NULL;
 	}
 	reopen(f);
+}
+
+static void test_kill9_then_reopen_is_fsck_clean(void **state)
+{
+	kill9_rounds(*state, CRASH_FILES, 0);
+}
+
+/* The same with batches big enough to be written as packs, blobs from memory. */
+static void test_kill9_packed_then_reopen_is_fsck_clean(void **state)
+{
+	kill9_rounds(*state, CRASH_FILES_PACKED, 1);
 }
 
 static void test_detached_head(void **state)
@@ -524,6 +549,192 @@ static void test_bad_input(void **state)
 	assert_int_equal(commit1(f, ok, "add a"), 1);
 }
 
+#define BIG 200
+
+struct big {
+	char names[BIG][48];
+	char texts[BIG][96];
+	struct store_git_file files[BIG];
+};
+
+/* Write BIG files (work tree too) for revision rev; every third one changes per rev. */
+static void big_batch(struct fx *f, struct big *b, int rev)
+{
+	struct err e = {0};
+	for (int i = 0; i < BIG; i++) {
+		snprintf(b->names[i], sizeof(b->names[i]), "services/h%d/svc-%03d.yml", i % 5, i);
+		snprintf(b->texts[i], sizeof(b->texts[i]), "host: h%d\ncontainer_name: svc-%03d\nrev: %d\n",
+		         i % 5, i, i % 3 == 0 ? rev : 0);
+		char *path = xasprintf("%s/%s", f->repo, b->names[i]);
+		if (fileio_write_atomic_flags(path, NULL, b->texts[i], strlen(b->texts[i]),
+		                              FILEIO_NOSYNC, NULL, &e))
+			fail_msg("write: %s", e.msg);
+		free(path);
+		b->files[i] = (struct store_git_file){b->names[i], b->texts[i], strlen(b->texts[i])};
+	}
+}
+
+static int commit_files(struct fx *f, const struct store_git_file *files, size_t n, char *hex)
+{
+	struct err e = {0};
+	int committed = -1;
+	if (store_git_commit_files(f->g, files, n, "Ada Operator", "ada@example.org", "bulk",
+	                           &committed, hex, &e))
+		fail_msg("commit: %s", e.msg);
+	return committed;
+}
+
+/* The value of "key: N" in f->out (git count-objects -v). */
+static long count_field(struct fx *f, const char *key)
+{
+	char *k = xasprintf("%s: ", key);
+	const char *p = strstr(f->out.data, k);
+	if (!p)
+		fail_msg("no '%s' in: %s", key, f->out.data);
+	long v = strtol(p + strlen(k), NULL, 10);
+	free(k);
+	return v;
+}
+
+static int is_loose(struct fx *f, const char *hex)
+{
+	char *path = xasprintf("%s/.git/objects/%.2s/%s", f->repo, hex, hex + 2);
+	int r = fileio_exists(path);
+	free(path);
+	return r;
+}
+
+/* Every file of b reads back from HEAD with the git CLI, and none of their blobs is loose. */
+static void assert_big_in_head(struct fx *f, const struct big *b)
+{
+	struct buf args, want;
+	buf_init(&args, 0);
+	buf_init(&want, 0);
+	for (int i = 0; i < BIG; i++) {
+		buf_addf(&args, " HEAD:%s", b->names[i]);
+		buf_adds(&want, b->texts[i]);
+	}
+	/* One git per check: show prints the blobs one after the other. */
+	assert_int_equal(git_cli(f, "show%s", args.data), 0);
+	assert_string_equal(f->out.data, want.data);
+	assert_int_equal(git_cli(f, "rev-parse%s", args.data), 0);
+	assert_int_equal(f->out.len, BIG * 41);
+	for (int i = 0; i < BIG; i++) {
+		char *hex = f->out.data + i * 41;
+		hex[40] = '\0';
+		if (is_loose(f, hex))
+			fail_msg("blob of '%s' is a loose object", b->names[i]);
+	}
+	buf_release(&want);
+	buf_release(&args);
+}
+
+static void test_large_commit_writes_a_pack(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	struct big *b = xcalloc(1, sizeof(*b));
+	char c1[STORE_GIT_HEX_SIZE], c2[STORE_GIT_HEX_SIZE];
+	big_batch(f, b, 1);
+	assert_int_equal(commit_files(f, b->files, BIG, c1), 1);
+	/* One pack with the 200 blobs and their 7 trees; only the commit is loose. */
+	assert_int_equal(git_cli(f, "count-objects -v"), 0);
+	assert_int_equal(count_field(f, "packs"), 1);
+	assert_int_equal(count_field(f, "in-pack"), BIG + 7);
+	assert_int_equal(count_field(f, "count"), 1);
+	assert_int_equal(count_field(f, "garbage"), 0);
+	assert_true(is_loose(f, c1));
+	assert_big_in_head(f, b);
+	assert_fsck_clean(f);
+	assert_int_equal(git_cli(f, "status --porcelain"), 0);
+	assert_string_equal(f->out.data, "");
+
+	/* A second big batch (a third of the files changed) packs only what is new. */
+	big_batch(f, b, 2);
+	assert_int_equal(commit_files(f, b->files, BIG, c2), 1);
+	assert_int_equal(git_cli(f, "count-objects -v"), 0);
+	assert_int_equal(count_field(f, "packs"), 2);
+	assert_int_equal(count_field(f, "in-pack"), 2 * (BIG + 7) - (BIG - (BIG + 2) / 3));
+	assert_big_in_head(f, b);
+	/* The same batch again changes nothing, makes no commit and no pack. */
+	assert_int_equal(commit_files(f, b->files, BIG, NULL), 0);
+	assert_int_equal(git_cli(f, "count-objects -v"), 0);
+	assert_int_equal(count_field(f, "packs"), 2);
+
+	/* Small commits stay loose, and libgit2 reads the packed objects back. */
+	put(f, "groups.yml", "groups: []\n");
+	assert_int_equal(commit1(f, "groups.yml", "groups"), 1);
+	assert_int_equal(git_cli(f, "count-objects -v"), 0);
+	assert_int_equal(count_field(f, "packs"), 2);
+	reopen(f);
+	struct seen s = {0};
+	assert_int_equal(store_git_diff_paths(f->g, c1, c2, record_path, &s, &e), 0);
+	assert_int_equal(s.calls, (BIG + 2) / 3);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_git_diff_paths(f->g, NULL, "HEAD", record_path, &s, &e), 0);
+	assert_int_equal(s.calls, BIG + 1);
+	assert_int_equal(git_cli(f, "rev-list --count HEAD"), 0);
+	assert_string_equal(f->out.data, "3\n");
+	assert_fsck_clean(f);
+	assert_int_equal(git_cli(f, "status --porcelain"), 0);
+	assert_string_equal(f->out.data, "");
+	free(b);
+}
+
+/* Many paths read back from the work tree are packed too, removals included. */
+static void test_large_commit_by_path(void **state)
+{
+	struct fx *f = *state;
+	struct big *b = xcalloc(1, sizeof(*b));
+	const char *paths[BIG];
+	big_batch(f, b, 1);
+	for (int i = 0; i < BIG; i++)
+		paths[i] = b->names[i];
+	assert_int_equal(commit_n(f, paths, BIG, "bulk", NULL), 1);
+	assert_int_equal(git_cli(f, "count-objects -v"), 0);
+	assert_int_equal(count_field(f, "packs"), 1);
+	assert_int_equal(count_field(f, "count"), 1);
+	assert_big_in_head(f, b);
+	for (int i = 0; i < BIG; i += 2)
+		rm(f, paths[i]);
+	assert_int_equal(commit_n(f, paths, BIG, "remove half", NULL), 1);
+	assert_int_equal(git_cli(f, "ls-files"), 0);
+	size_t lines = 0;
+	for (const char *p = f->out.data; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, BIG / 2);
+	assert_fsck_clean(f);
+	assert_int_equal(git_cli(f, "status --porcelain"), 0);
+	assert_string_equal(f->out.data, "");
+	free(b);
+}
+
+/* What a killed indexer leaves in objects/pack is swept at open; real packs stay. */
+static void test_stale_pack_files_removed(void **state)
+{
+	struct fx *f = *state;
+	struct big *b = xcalloc(1, sizeof(*b));
+	big_batch(f, b, 1);
+	assert_int_equal(commit_files(f, b->files, BIG, NULL), 1);
+	store_git_free(f->g);
+	f->g = NULL;
+	static const char *const stale[] = {
+	    "objects/pack/pack_git2_0123456789abcdef", "objects/pack/pack_git2_0123456789abidx.lock",
+	    "objects/pack/pack-0123456789012345678901234567890123456789.idx"};
+	for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++)
+		touch(f, stale[i]);
+	reopen(f);
+	for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++)
+		if (git_exists(f, stale[i]))
+			fail_msg("stale '%s' still there", stale[i]);
+	assert_int_equal(git_cli(f, "count-objects -v"), 0);
+	assert_int_equal(count_field(f, "packs"), 1);
+	assert_int_equal(count_field(f, "garbage"), 0);
+	assert_big_in_head(f, b);
+	assert_fsck_clean(f);
+	free(b);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,7 +750,11 @@ int main(int argc, char **argv)
 	    T(test_external_commit_and_lost_index),
 	    T(test_detached_head),
 	    T(test_bad_input),
+	    T(test_large_commit_writes_a_pack),
+	    T(test_large_commit_by_path),
+	    T(test_stale_pack_files_removed),
 	    T(test_kill9_then_reopen_is_fsck_clean),
+	    T(test_kill9_packed_then_reopen_is_fsck_clean),
 #undef T
 	};
 	if (argc > 1)
