@@ -85,17 +85,20 @@ static void *client(void *arg)
 	while (fd >= 0 && now_s() < deadline) {
 		unsigned i = (unsigned)rand_r(&seed) % nservices;
 		static const char *const st[] = {"running", "healthy", "restarting", "exited"};
-		int blen = snprintf(body, sizeof(body),
-				    "{\"host\":\"bench%u\",\"container_name\":\"svc-%05u\","
-				    "\"docker_status\":\"%s\",\"image_name\":\"ghcr.io/ex/app:1.%u\","
-				    "\"container_id\":\"%08x\",\"stack_name\":\"s%u\"}",
-				    i % 4, i, st[rand_r(&seed) % 4], i % 3, rand_r(&seed), i % 20);
-		int len = snprintf(req, sizeof(req),
-				   "POST /api/v1/register HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer "
-				   "%s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-				   host, token, blen, body);
+		int blen =
+		    snprintf(body, sizeof(body),
+		             "{\"host\":\"bench%u\",\"container_name\":\"svc-%05u\","
+		             "\"docker_status\":\"%s\",\"image_name\":\"ghcr.io/ex/app:1.%u\","
+		             "\"container_id\":\"%08x\",\"stack_name\":\"s%u\"}",
+		             i % 4, i, st[rand_r(&seed) % 4], i % 3, rand_r(&seed), i % 20);
+		int len =
+		    snprintf(req, sizeof(req),
+		             "POST /api/v1/register HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer "
+		             "%s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		             host, token, blen, body);
 		double t0 = now_s();
-		if (write(fd, req, (size_t)len) != len || read_response(fd, resp, sizeof(resp)) != 200) {
+		if (write(fd, req, (size_t)len) != len ||
+		    read_response(fd, resp, sizeof(resp)) != 200) {
 			__sync_fetch_and_add(&errors, 1);
 			close(fd);
 			fd = connect_to();
@@ -128,7 +131,8 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	if (argc != 6 && argc != 7) {
-		fprintf(stderr, "usage: register_bench HOST PORT TOKEN CLIENTS SECONDS [SERVICES]\n");
+		fprintf(stderr,
+		        "usage: register_bench HOST PORT TOKEN CLIENTS SECONDS [SERVICES]\n");
 		return 2;
 	}
 	host = argv[1];

@@ -42,18 +42,17 @@ static void make_payload(struct store_payload *p, int i, int round)
 {
 	static const char *const hosts[] = {"docker01", "docker02", "nas", "edge", "pi4"};
 	json_t *body = json_pack(
-		"{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:i,s:[{s:s,s:[s]}],s:[s],"
-		"s:[{s:i,s:s,s:s,s:i}],s:[{s:s,s:s,s:b,s:n,s:n,s:n}]}",
-		"host", hosts[i % 5], "container_name", "svc", "stack_name", "stack",
-		"container_id", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-		"docker_status", round ? "running" : "created", "image_name",
-		round ? "ghcr.io/example/app:1.1" : "ghcr.io/example/app:1.0", "internalurl",
-		"http://10.0.0.1:8080/", "internal_health_check_enabled", 1, "group_name", "Media",
-		"sort_priority", i % 10, "networks", "name", "proxy", "aliases", "app",
-		"exposed_ports", "8080/tcp", "published_ports", "container_port", 8080, "protocol",
-		"tcp", "host_ip", "0.0.0.0", "host_port", 8080 + i % 1000, "exposure_observations",
-		"layer", "traefik", "hostname", "app.lab.example", "tls", 1, "path_prefix", "auth",
-		"details");
+	    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:i,s:[{s:s,s:[s]}],s:[s],"
+	    "s:[{s:i,s:s,s:s,s:i}],s:[{s:s,s:s,s:b,s:n,s:n,s:n}]}",
+	    "host", hosts[i % 5], "container_name", "svc", "stack_name", "stack", "container_id",
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "docker_status",
+	    round ? "running" : "created", "image_name",
+	    round ? "ghcr.io/example/app:1.1" : "ghcr.io/example/app:1.0", "internalurl",
+	    "http://10.0.0.1:8080/", "internal_health_check_enabled", 1, "group_name", "Media",
+	    "sort_priority", i % 10, "networks", "name", "proxy", "aliases", "app", "exposed_ports",
+	    "8080/tcp", "published_ports", "container_port", 8080, "protocol", "tcp", "host_ip",
+	    "0.0.0.0", "host_port", 8080 + i % 1000, "exposure_observations", "layer", "traefik",
+	    "hostname", "app.lab.example", "tls", 1, "path_prefix", "auth", "details");
 	char name[32];
 	snprintf(name, sizeof(name), "svc-%05d", i);
 	json_object_set_new(body, "container_name", json_string(name));
@@ -137,8 +136,8 @@ int main(int argc, char **argv)
 		make_payload(&updated[i], i, 1);
 	}
 	double t_create = apply_batched(db, created, NSERVICES, 1000);
-	printf("store apply, batched 1000/txn: %d creates in %.3f s = %.0f merges/s\n",
-	       NSERVICES, t_create, NSERVICES / t_create);
+	printf("store apply, batched 1000/txn: %d creates in %.3f s = %.0f merges/s\n", NSERVICES,
+	       t_create, NSERVICES / t_create);
 
 	int commits = 0;
 	double t_mirror = drain(m, db, &commits);

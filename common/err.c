@@ -28,17 +28,28 @@ void err_clear(struct err *e)
 const char *err_name(int code)
 {
 	switch (code) {
-	case ERR_OK: return "ok";
-	case ERR_INVAL: return "invalid";
-	case ERR_NOTFOUND: return "not found";
-	case ERR_EXISTS: return "exists";
-	case ERR_IO: return "i/o error";
-	case ERR_STORE: return "store error";
-	case ERR_GIT: return "git error";
-	case ERR_TOOBIG: return "too big";
-	case ERR_VERSION: return "version";
-	case ERR_BUSY: return "busy";
-	case ERR_AUTH: return "unauthorized";
+	case ERR_OK:
+		return "ok";
+	case ERR_INVAL:
+		return "invalid";
+	case ERR_NOTFOUND:
+		return "not found";
+	case ERR_EXISTS:
+		return "exists";
+	case ERR_IO:
+		return "i/o error";
+	case ERR_STORE:
+		return "store error";
+	case ERR_GIT:
+		return "git error";
+	case ERR_TOOBIG:
+		return "too big";
+	case ERR_VERSION:
+		return "version";
+	case ERR_BUSY:
+		return "busy";
+	case ERR_AUTH:
+		return "unauthorized";
 	}
 	return "unknown";
 }

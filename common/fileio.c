@@ -23,7 +23,7 @@ int fileio_mkdirs(const char *dir, struct err *e)
 		*s = '\0';
 		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
 			rc = err_set(e, ERR_IO, "cannot create directory '%s': %s", p,
-				     strerror(errno));
+			             strerror(errno));
 			break;
 		}
 		*s = c;
@@ -47,7 +47,8 @@ static int same_content(const char *path, const void *data, size_t len)
 	int same = 1;
 	while (off < len) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n <= 0 || (size_t)n > len - off || memcmp(chunk, (const char *)data + off, (size_t)n)) {
+		if (n <= 0 || (size_t)n > len - off ||
+		    memcmp(chunk, (const char *)data + off, (size_t)n)) {
 			same = 0;
 			break;
 		}
@@ -72,8 +73,7 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int fileio_write_atomic(const char *path, const void *data, size_t len, int *changed,
-			struct err *e)
+int fileio_write_atomic(const char *path, const void *data, size_t len, int *changed, struct err *e)
 {
 	return fileio_write_atomic_flags(path, NULL, data, len, 0, changed, e);
 }
@@ -102,7 +102,7 @@ static int mkdir_parent(const char *path, struct err *e)
 }
 
 int fileio_write_atomic_flags(const char *path, const char *tmp_dir, const void *data, size_t len,
-			      int flags, int *changed, struct err *e)
+                              int flags, int *changed, struct err *e)
 {
 	if (changed)
 		*changed = 0;
@@ -110,7 +110,7 @@ int fileio_write_atomic_flags(const char *path, const char *tmp_dir, const void 
 		return 0;
 	static unsigned long counter;
 	char *tmp = tmp_dir ? xasprintf("%s/%ld.%lu.tmp", tmp_dir, (long)getpid(), ++counter)
-			    : xasprintf("%s.tmp.%ld", path, (long)getpid());
+	                    : xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int rc = 0;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 && errno == ENOENT) {
@@ -130,8 +130,8 @@ int fileio_write_atomic_flags(const char *path, const char *tmp_dir, const void 
 		goto out;
 	}
 	close(fd);
-	if (rename(tmp, path) < 0 && (errno != ENOENT || mkdir_parent(path, NULL) < 0 ||
-				      rename(tmp, path) < 0)) {
+	if (rename(tmp, path) < 0 &&
+	    (errno != ENOENT || mkdir_parent(path, NULL) < 0 || rename(tmp, path) < 0)) {
 		rc = err_set(e, ERR_IO, "cannot rename '%s': %s", tmp, strerror(errno));
 		unlink(tmp);
 		goto out;
@@ -148,7 +148,7 @@ int fileio_read(const char *path, struct buf *out, struct err *e)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "cannot open '%s': %s",
-			       path, strerror(errno));
+		               path, strerror(errno));
 	char chunk[16384];
 	int rc = 0;
 	for (;;) {
@@ -163,7 +163,7 @@ int fileio_read(const char *path, struct buf *out, struct err *e)
 			break;
 		if (buf_add(out, chunk, (size_t)n)) {
 			rc = err_set(e, ERR_TOOBIG, "file '%s' is larger than %zu bytes", path,
-				     out->max);
+			             out->max);
 			break;
 		}
 	}

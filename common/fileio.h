@@ -19,7 +19,7 @@ int fileio_mkdirs(const char *dir, struct err *e);
  * and *changed (if non-NULL) is 0. ERR_IO on failure.
  */
 int fileio_write_atomic(const char *path, const void *data, size_t len, int *changed,
-			struct err *e);
+                        struct err *e);
 /* Skip the per-file fsync: the caller syncs the filesystem once for a batch. */
 #define FILEIO_NOSYNC 1
 /*
@@ -28,7 +28,7 @@ int fileio_write_atomic(const char *path, const void *data, size_t len, int *cha
  * mid-write leaves its litter where the caller can sweep it.
  */
 int fileio_write_atomic_flags(const char *path, const char *tmp_dir, const void *data, size_t len,
-			      int flags, int *changed, struct err *e);
+                              int flags, int *changed, struct err *e);
 /* Flush the whole filesystem holding path (one call for a batch of NOSYNC writes). */
 int fileio_syncfs(const char *path, struct err *e);
 /* Read a whole file into out (bounded by out's max); ERR_NOTFOUND, ERR_IO, ERR_TOOBIG. */

@@ -23,12 +23,18 @@
 static int status_for(int code)
 {
 	switch (code) {
-	case ERR_INVAL: return 400;
-	case ERR_AUTH: return 401;
-	case ERR_NOTFOUND: return 404;
-	case ERR_EXISTS: return 409;
-	case ERR_TOOBIG: return 413;
-	case ERR_BUSY: return 503;
+	case ERR_INVAL:
+		return 400;
+	case ERR_AUTH:
+		return 401;
+	case ERR_NOTFOUND:
+		return 404;
+	case ERR_EXISTS:
+		return 409;
+	case ERR_TOOBIG:
+		return 413;
+	case ERR_BUSY:
+		return 503;
 	}
 	return 500;
 }
@@ -79,16 +85,18 @@ static int token_ok(const struct http_request *req, const char *token)
 static json_t *json_body(const struct http_request *req, struct http_response *res)
 {
 	if (req->body_too_large) {
-		reply_json(res, 413, json_pack("{s:s,s:i}", "error", "Request body too large",
-					       "limit", HTTP_MAX_BODY));
+		reply_json(res, 413,
+		           json_pack("{s:s,s:i}", "error", "Request body too large", "limit",
+		                     HTTP_MAX_BODY));
 		return NULL;
 	}
 	json_error_t jerr;
 	json_t *body = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(body)) {
 		/* STD's message, plus what the parser found (e.g. a duplicate key). */
-		reply_json(res, 400, json_pack("{s:s,s:s}", "error", "Request body must be a JSON object",
-					       "detail", body ? "not an object" : jerr.text));
+		reply_json(res, 400,
+		           json_pack("{s:s,s:s}", "error", "Request body must be a JSON object",
+		                     "detail", body ? "not an object" : jerr.text));
 		json_decref(body);
 		return NULL;
 	}
@@ -110,7 +118,7 @@ static int apply_register(struct store_txn *t, void *ctx, struct err *e)
 {
 	struct register_job *j = ctx;
 	return store_ops_register(t, &j->p, j->ownership, (int64_t)time(NULL), &j->rec, &j->status,
-				  e);
+	                          e);
 }
 
 static const char *const status_names[] = {"created", "updated", "unchanged", "skipped"};
@@ -139,17 +147,18 @@ static void register_finish(void *arg, struct http_response *res)
 	if (j->rc) {
 		reply_err(res, &j->e);
 	} else if (j->status == STORE_MERGE_SKIPPED) {
-		reply_json(res, 200, json_pack("{s:s,s:s}", "status", "skipped", "reason",
-					       "static lock"));
+		reply_json(res, 200,
+		           json_pack("{s:s,s:s}", "status", "skipped", "reason", "static lock"));
 	} else {
-		json_t *out = store_record_to_json(&j->rec, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE);
+		json_t *out =
+		    store_record_to_json(&j->rec, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE);
 		json_object_set_new(out, "status", json_string(status_names[j->status]));
 		reply_json(res, 200, out);
 	}
 	if (!j->rc) {
 		metrics_registration(&j->d->metrics, j->status);
 		log_info("register %s/%s: %s", j->p.host, j->p.container_name,
-			 status_names[j->status]);
+		         status_names[j->status]);
 	}
 	metrics_request(&j->d->metrics, "/api/v1/register", res->status);
 	register_job_free(j);
@@ -157,7 +166,7 @@ static void register_finish(void *arg, struct http_response *res)
 
 /* Validates now; the reply follows once the write is durable (the connection waits). */
 static void handle_register(struct daemon *d, const struct http_request *req,
-			    struct http_response *res, int ownership)
+                            struct http_response *res, int ownership)
 {
 	json_t *body = json_body(req, res);
 	if (!body)
@@ -198,16 +207,15 @@ static int list_one(const struct store_record *r, void *arg)
 	struct list_filter *f = arg;
 	if (matches(f->host, r->host) && matches(f->group, r->group_name) &&
 	    matches(f->stack, r->stack_name))
-		json_array_append_new(f->out,
-				      store_record_to_json(r, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE));
+		json_array_append_new(
+		    f->out, store_record_to_json(r, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE));
 	return 0;
 }
 
-static void handle_list(struct daemon *d, const struct http_request *req,
-			struct http_response *res)
+static void handle_list(struct daemon *d, const struct http_request *req, struct http_response *res)
 {
 	struct list_filter f = {http_query(req, "host"), http_query(req, "group"),
-				http_query(req, "stack"), json_array()};
+	                        http_query(req, "stack"), json_array()};
 	struct store_txn *t;
 	struct err e = {0};
 	if (store_txn_begin(d->app.db, 0, &t, &e) || store_db_foreach(t, list_one, &f, &e)) {
@@ -228,7 +236,8 @@ static void handle_get(struct daemon *d, uint64_t id, struct http_response *res)
 	if (store_txn_begin(d->app.db, 0, &t, &e) || store_db_get(t, id, &r, &e))
 		reply_err(res, &e);
 	else
-		reply_json(res, 200, store_record_to_json(&r, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE));
+		reply_json(res, 200,
+		           store_record_to_json(&r, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE));
 	store_txn_abort(t);
 	store_record_release(&r);
 }
@@ -245,9 +254,12 @@ static int apply_edit(struct store_txn *t, void *ctx, struct err *e)
 	struct edit_job *j = ctx;
 	int64_t now = (int64_t)time(NULL);
 	switch (j->kind) {
-	case 0: return store_ops_add(t, &j->ed, "api", now, &j->rec, e);
-	case 1: return store_ops_edit(t, j->id, &j->ed, "api", now, &j->rec, e);
-	default: return store_ops_delete(t, j->id, "api", e);
+	case 0:
+		return store_ops_add(t, &j->ed, "api", now, &j->rec, e);
+	case 1:
+		return store_ops_edit(t, j->id, &j->ed, "api", now, &j->rec, e);
+	default:
+		return store_ops_delete(t, j->id, "api", e);
 	}
 }
 
@@ -267,7 +279,7 @@ static void require_identity(const struct store_edit *ed, struct store_verr *v)
 
 /* POST /api/v1/services (kind 0), PATCH (1) and DELETE (2) /api/v1/services/<id>. */
 static void handle_change(struct daemon *d, int kind, uint64_t id, const struct http_request *req,
-			  struct http_response *res)
+                          struct http_response *res)
 {
 	struct edit_job j;
 	memset(&j, 0, sizeof(j));
@@ -293,10 +305,11 @@ static void handle_change(struct daemon *d, int kind, uint64_t id, const struct 
 		goto out;
 	}
 	if (kind == 2)
-		reply_json(res, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id, "status", "deleted"));
+		reply_json(res, 200,
+		           json_pack("{s:I,s:s}", "id", (json_int_t)id, "status", "deleted"));
 	else
 		reply_json(res, kind == 0 ? 201 : 200,
-			   store_record_to_json(&j.rec, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE));
+		           store_record_to_json(&j.rec, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE));
 out:
 	store_edit_release(&j.ed);
 	store_record_release(&j.rec);
@@ -310,7 +323,7 @@ static int apply_exposure(struct store_txn *t, void *ctx, struct err *e)
 }
 
 static void handle_exposure(struct daemon *d, const struct http_request *req,
-			    struct http_response *res)
+                            struct http_response *res)
 {
 	if (!strcmp(req->method, "GET")) {
 		struct store_txn *t;
@@ -355,9 +368,10 @@ static void handle_healthz(struct daemon *d, struct http_response *res)
 		reply_json(res, 503, json_pack("{s:s,s:s}", "status", "error", "error", e.msg));
 		return;
 	}
-	reply_json(res, 200, json_pack("{s:s,s:I,s:I}", "status", "ok", "services",
-				       (json_int_t)store_db_count(t), "journal_lag",
-				       (json_int_t)journal_lag(t)));
+	reply_json(res, 200,
+	           json_pack("{s:s,s:I,s:I}", "status", "ok", "services",
+	                     (json_int_t)store_db_count(t), "journal_lag",
+	                     (json_int_t)journal_lag(t)));
 	store_txn_abort(t);
 }
 
@@ -369,11 +383,11 @@ static void handle_metrics(struct daemon *d, struct http_response *res)
 	struct store_txn *t;
 	if (!store_txn_begin(d->app.db, 0, &t, NULL)) {
 		buf_addf(&res->body,
-			 "# HELP portolan_services Services in the inventory.\n"
-			 "# TYPE portolan_services gauge\nportolan_services %zu\n"
-			 "# HELP portolan_journal_lag Changes not yet committed to git.\n"
-			 "# TYPE portolan_journal_lag gauge\nportolan_journal_lag %llu\n",
-			 store_db_count(t), journal_lag(t));
+		         "# HELP portolan_services Services in the inventory.\n"
+		         "# TYPE portolan_services gauge\nportolan_services %zu\n"
+		         "# HELP portolan_journal_lag Changes not yet committed to git.\n"
+		         "# TYPE portolan_journal_lag gauge\nportolan_journal_lag %llu\n",
+		         store_db_count(t), journal_lag(t));
 		store_txn_abort(t);
 	}
 	unsigned long long groups, jobs;
@@ -383,16 +397,17 @@ static void handle_metrics(struct daemon *d, struct http_response *res)
 	double mirror_secs = d->mirror_seconds;
 	unsigned long long mirror_runs = d->mirror_runs;
 	pthread_mutex_unlock(&d->mirror_lock);
-	buf_addf(&res->body,
-		 "# HELP portolan_store_commit_seconds Durable LMDB group commits.\n"
-		 "# TYPE portolan_store_commit_seconds summary\n"
-		 "portolan_store_commit_seconds_sum %.6f\nportolan_store_commit_seconds_count %llu\n"
-		 "# HELP portolan_store_changes_total Changes applied through group commits.\n"
-		 "# TYPE portolan_store_changes_total counter\nportolan_store_changes_total %llu\n"
-		 "# HELP portolan_git_commit_seconds Git mirror runs.\n"
-		 "# TYPE portolan_git_commit_seconds summary\n"
-		 "portolan_git_commit_seconds_sum %.6f\nportolan_git_commit_seconds_count %llu\n",
-		 secs, groups, jobs, mirror_secs, mirror_runs);
+	buf_addf(
+	    &res->body,
+	    "# HELP portolan_store_commit_seconds Durable LMDB group commits.\n"
+	    "# TYPE portolan_store_commit_seconds summary\n"
+	    "portolan_store_commit_seconds_sum %.6f\nportolan_store_commit_seconds_count %llu\n"
+	    "# HELP portolan_store_changes_total Changes applied through group commits.\n"
+	    "# TYPE portolan_store_changes_total counter\nportolan_store_changes_total %llu\n"
+	    "# HELP portolan_git_commit_seconds Git mirror runs.\n"
+	    "# TYPE portolan_git_commit_seconds summary\n"
+	    "portolan_git_commit_seconds_sum %.6f\nportolan_git_commit_seconds_count %llu\n",
+	    secs, groups, jobs, mirror_secs, mirror_runs);
 }
 
 /* "/api/v1/services/<id>" → id; 0 when the tail is not a plain positive number. */
@@ -422,7 +437,7 @@ static void method_not_allowed(struct http_response *res, const char *allow)
 
 /* Routes that need the API token; returns the route label for metrics. */
 static const char *route_api(struct daemon *d, const struct http_request *req,
-			     struct http_response *res, int ownership)
+                             struct http_response *res, int ownership)
 {
 	const char *p = req->path;
 	if (!strcmp(p, "/api/v1/register")) {

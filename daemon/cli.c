@@ -55,10 +55,10 @@ static void take_payload(struct import_set *set, const json_t *body, const char 
 	if (store_payload_from_json(&p, body, &v)) {
 		size_t i;
 		json_t *d;
-		json_array_foreach(v.details, i, d) {
+		json_array_foreach (v.details, i, d) {
 			char *loc = store_loc_dotted(json_object_get(d, "loc"));
 			fprintf(stderr, "%s: %s: %s\n", where, loc,
-				json_string_value(json_object_get(d, "msg")));
+			        json_string_value(json_object_get(d, "msg")));
 			free(loc);
 		}
 		set->invalid++;
@@ -86,7 +86,7 @@ static void load_file(struct import_set *set, const char *path)
 	if (json_is_array(doc)) {
 		size_t i;
 		json_t *el;
-		json_array_foreach(doc, i, el)
+		json_array_foreach (doc, i, el)
 			take_payload(set, el, path, (long)i);
 	} else {
 		take_payload(set, doc, path, -1);
@@ -194,8 +194,7 @@ int cli_import(const char *config, int argc, char **argv)
 	}
 	size_t counts[4] = {0};
 	int commits = 0;
-	if (apply_all(&a, &set, counts, &e) ||
-	    store_mirror_drain(a.mirror, a.db, &commits, &e)) {
+	if (apply_all(&a, &set, counts, &e) || store_mirror_drain(a.mirror, a.db, &commits, &e)) {
 		fprintf(stderr, "import: %s\n", e.msg);
 	} else {
 		printf("imported %zu payloads: %zu created, %zu updated, %zu unchanged, %zu "

@@ -37,17 +37,17 @@ struct request_ctx {
 static void client_ip(struct MHD_Connection *conn, char *out, size_t size)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	snprintf(out, size, "?");
 	if (!ci || !ci->client_addr)
 		return;
 	const struct sockaddr *sa = ci->client_addr;
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-			  (socklen_t)size);
+		          (socklen_t)size);
 	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-			  (socklen_t)size);
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		          out, (socklen_t)size);
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *res)
@@ -60,7 +60,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, "Content-Type",
-				res->content_type ? res->content_type : "application/json");
+	                        res->content_type ? res->content_type : "application/json");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	if (res->allow)
@@ -73,8 +73,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
 {
 	(void)version;
 	struct http_server *s = cls;
@@ -83,7 +83,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		ctx = xcalloc(1, sizeof(*ctx));
 		buf_init(&ctx->req.body, HTTP_MAX_BODY);
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > HTTP_MAX_BODY)
 			ctx->req.body_too_large = 1;
 		*con_cls = ctx;
@@ -128,7 +128,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
 	(void)conn;
@@ -151,12 +151,12 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 int http_start(struct http_server **out, const struct http_config *cfg, http_handler handler,
-	       void *arg, struct err *e)
+               void *arg, struct err *e)
 {
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
 	if (inet_pton(AF_INET, cfg->host, &v4->sin_addr) == 1) {
@@ -175,13 +175,12 @@ int http_start(struct http_server **out, const struct http_config *cfg, http_han
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
 	s->mhd = MHD_start_daemon(
-		flags, (uint16_t)cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
-		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)(64 * 1024), MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	    flags, (uint16_t)cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+	    MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    cfg->per_ip_limit, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_THREAD_POOL_SIZE,
+	    cfg->threads, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!s->mhd) {
 		free(s);
 		return err_set(e, ERR_IO, "cannot listen on '%s' port %d", cfg->host, cfg->port);
@@ -210,7 +209,8 @@ void http_stop(struct http_server *s)
 
 struct http_pending *http_defer(const struct http_request *req, http_finish_fn finish, void *arg)
 {
-	struct request_ctx *ctx = (struct request_ctx *)(void *)((char *)req - offsetof(struct request_ctx, req));
+	struct request_ctx *ctx =
+	    (struct request_ctx *)(void *)((char *)req - offsetof(struct request_ctx, req));
 	struct http_server *s = ctx->server;
 	ctx->finish = finish;
 	ctx->finish_arg = arg;

@@ -50,7 +50,7 @@ struct http_server;
 
 /* Start listening; the handler runs on connection threads. ERR_IO on failure. */
 int http_start(struct http_server **out, const struct http_config *cfg, http_handler handler,
-	       void *arg, struct err *e);
+               void *arg, struct err *e);
 /* Stop accepting, finish in-flight requests, free. NULL is fine. */
 void http_stop(struct http_server *s);
 /* Builds a deferred reply, on a server thread, after http_resume(). */

@@ -21,41 +21,41 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"serve", serve_main, "run the daemon (HTTP API, git mirror)",
-	 "usage: portolan serve [--listen ADDR] [-n]\n\n"
-	 "Run the daemon on ADDR (host:port, [v6]:port or :port; default from\n"
-	 "LISTEN / settings.yml, else 127.0.0.1:8815). -n checks the configuration\n"
-	 "and exits. SIGTERM/SIGINT stop it cleanly (in-flight requests finish,\n"
-	 "pending changes are committed to git); SIGHUP reloads settings.yml.\n"},
-	{"import", cli_import, "apply registration payloads (JSON files) to the inventory",
-	 "usage: portolan import FILE|DIR...\n\n"
-	 "Apply register payloads through the same validation and merge rules as\n"
-	 "POST /api/v1/register. A file holds one JSON object or an array of them;\n"
-	 "a directory contributes its *.json files in name order. If any payload is\n"
-	 "invalid, every problem is reported (file[index]: field: message) and\n"
-	 "nothing is imported. The inventory repo is committed before it returns.\n"},
-	{"export", cli_export, "print the inventory as JSON",
-	 "usage: portolan export\n\n"
-	 "Print every service's inventory fields (not live state) as a JSON array\n"
-	 "ordered by id.\n"},
-	{"check", cli_check, "validate the inventory repo's YAML files",
-	 "usage: portolan check [DIR]\n\n"
-	 "Validate every YAML file of an inventory repo (default: <config>/inventory).\n"
-	 "Problems are printed as file:line:col: message; the exit status is 1 if\n"
-	 "there are any.\n"},
-	{"rebuild", cli_rebuild, "rebuild the LMDB store from the inventory repo",
-	 "usage: portolan rebuild\n\n"
-	 "Mirror pending changes, then replace the store's inventory with what the\n"
-	 "repo holds (hand edits included, once they validate). Live state of\n"
-	 "services that keep their id is kept. An invalid repo changes nothing.\n"},
+    {"serve", serve_main, "run the daemon (HTTP API, git mirror)",
+     "usage: portolan serve [--listen ADDR] [-n]\n\n"
+     "Run the daemon on ADDR (host:port, [v6]:port or :port; default from\n"
+     "LISTEN / settings.yml, else 127.0.0.1:8815). -n checks the configuration\n"
+     "and exits. SIGTERM/SIGINT stop it cleanly (in-flight requests finish,\n"
+     "pending changes are committed to git); SIGHUP reloads settings.yml.\n"},
+    {"import", cli_import, "apply registration payloads (JSON files) to the inventory",
+     "usage: portolan import FILE|DIR...\n\n"
+     "Apply register payloads through the same validation and merge rules as\n"
+     "POST /api/v1/register. A file holds one JSON object or an array of them;\n"
+     "a directory contributes its *.json files in name order. If any payload is\n"
+     "invalid, every problem is reported (file[index]: field: message) and\n"
+     "nothing is imported. The inventory repo is committed before it returns.\n"},
+    {"export", cli_export, "print the inventory as JSON",
+     "usage: portolan export\n\n"
+     "Print every service's inventory fields (not live state) as a JSON array\n"
+     "ordered by id.\n"},
+    {"check", cli_check, "validate the inventory repo's YAML files",
+     "usage: portolan check [DIR]\n\n"
+     "Validate every YAML file of an inventory repo (default: <config>/inventory).\n"
+     "Problems are printed as file:line:col: message; the exit status is 1 if\n"
+     "there are any.\n"},
+    {"rebuild", cli_rebuild, "rebuild the LMDB store from the inventory repo",
+     "usage: portolan rebuild\n\n"
+     "Mirror pending changes, then replace the store's inventory with what the\n"
+     "repo holds (hand edits included, once they validate). Live state of\n"
+     "services that keep their id is kept. An invalid repo changes nothing.\n"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: portolan [--config DIR] COMMAND [ARGS]\n\n"
-		     "The config dir comes from --config, else $PORTOLAN_CONFIG, else ./var.\n\n"
-		     "commands:\n");
+	             "The config dir comes from --config, else $PORTOLAN_CONFIG, else ./var.\n\n"
+	             "commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n'portolan COMMAND --help' describes a command.\n");

@@ -47,14 +47,14 @@ void metrics_write(struct metrics *m, struct buf *out)
 	static const char *const outcome[] = {"created", "updated", "unchanged", "skipped"};
 	pthread_mutex_lock(&m->lock);
 	buf_adds(out, "# HELP portolan_http_requests_total HTTP requests by route and status.\n"
-		      "# TYPE portolan_http_requests_total counter\n");
+	              "# TYPE portolan_http_requests_total counter\n");
 	for (size_t i = 0; i < m->nrequests; i++)
 		buf_addf(out, "portolan_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
-			 m->requests[i].route, m->requests[i].status, m->requests[i].count);
+		         m->requests[i].route, m->requests[i].status, m->requests[i].count);
 	buf_adds(out, "# HELP portolan_registrations_total Registrations by outcome.\n"
-		      "# TYPE portolan_registrations_total counter\n");
+	              "# TYPE portolan_registrations_total counter\n");
 	for (int i = 0; i < 4; i++)
 		buf_addf(out, "portolan_registrations_total{outcome=\"%s\"} %llu\n", outcome[i],
-			 m->registrations[i]);
+		         m->registrations[i]);
 	pthread_mutex_unlock(&m->lock);
 }

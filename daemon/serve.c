@@ -35,7 +35,8 @@ static void run_mirror(struct daemon *d)
 	double t0 = now_s();
 	int commits = 0;
 	if (store_mirror_drain(d->app.mirror, d->app.db, &commits, &e))
-		log_error("git mirror: %s", e.msg); /* the cursor stays; retried on the next write */
+		log_error("git mirror: %s",
+		          e.msg); /* the cursor stays; retried on the next write */
 	pthread_mutex_lock(&d->mirror_lock);
 	d->mirror_seconds += now_s() - t0;
 	d->mirror_runs++;
@@ -120,7 +121,7 @@ static int start_http(struct daemon *d, const char *listen, struct err *e)
 	int rc = http_start(&d->http, &cfg, api_handle, d, e);
 	if (!rc)
 		log_info("listening on http://%s%s%s:%d/", strchr(host, ':') ? "[" : "", host,
-			 strchr(host, ':') ? "]" : "", http_port(d->http));
+		         strchr(host, ':') ? "]" : "", http_port(d->http));
 	free(host);
 	return rc;
 }
@@ -172,12 +173,13 @@ int serve_main(const char *config, int argc, char **argv)
 	if (o.check_only) {
 		/* The warnings were logged as they were found; -n adds the verdict. */
 		size_t n = d.settings->nwarnings;
-		printf("%s: configuration %s (%zu warning%s)\n", config, n ? "has problems" : "ok", n,
-		       n == 1 ? "" : "s");
+		printf("%s: configuration %s (%zu warning%s)\n", config, n ? "has problems" : "ok",
+		       n, n == 1 ? "" : "s");
 		settings_free(d.settings);
 		return n ? 1 : 0;
 	}
-	/* Signals go to sigwait in this thread only; every thread started later inherits the mask. */
+	/* Signals go to sigwait in this thread only; every thread started later inherits the mask.
+	 */
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

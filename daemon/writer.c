@@ -127,7 +127,7 @@ static void *writer_main(void *arg)
 }
 
 int writer_start(struct writer **out, struct store_db *db, void (*after_commit)(void *arg),
-		 void *arg, struct err *e)
+                 void *arg, struct err *e)
 {
 	struct writer *w = xcalloc(1, sizeof(*w));
 	w->db = db;
@@ -172,7 +172,7 @@ int writer_submit(struct writer *w, writer_apply_fn fn, void *ctx, struct err *e
 }
 
 int writer_submit_async(struct writer *w, writer_apply_fn fn, void *ctx, writer_done_fn done,
-			void *done_arg, struct err *e)
+                        void *done_arg, struct err *e)
 {
 	struct job *j = xcalloc(1, sizeof(*j));
 	j->fn = fn;
@@ -206,7 +206,7 @@ void writer_stop(struct writer *w)
 }
 
 void writer_stats(struct writer *w, unsigned long long *groups, unsigned long long *jobs,
-		  double *commit_seconds)
+                  double *commit_seconds)
 {
 	pthread_mutex_lock(&w->lock);
 	*groups = w->groups;

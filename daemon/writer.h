@@ -22,7 +22,7 @@ struct writer;
 
 /* Start the writer thread; after_commit(arg) runs after each durable group. */
 int writer_start(struct writer **out, struct store_db *db, void (*after_commit)(void *arg),
-		 void *arg, struct err *e);
+                 void *arg, struct err *e);
 /* Apply fn(ctx) in the next group; returns once durable: fn's result or the commit's. */
 int writer_submit(struct writer *w, writer_apply_fn fn, void *ctx, struct err *e);
 typedef void (*writer_done_fn)(void *arg, int rc, const struct err *e);
@@ -31,11 +31,11 @@ typedef void (*writer_done_fn)(void *arg, int rc, const struct err *e);
  * thread once the change is durable (or failed). ERR_BUSY when stopping.
  */
 int writer_submit_async(struct writer *w, writer_apply_fn fn, void *ctx, writer_done_fn done,
-			void *done_arg, struct err *e);
+                        void *done_arg, struct err *e);
 /* Finish queued work and stop the thread. NULL is fine. */
 void writer_stop(struct writer *w);
 /* Groups committed and jobs applied so far, and total commit time (for /metrics). */
 void writer_stats(struct writer *w, unsigned long long *groups, unsigned long long *jobs,
-		  double *commit_seconds);
+                  double *commit_seconds);
 
 #endif

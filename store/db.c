@@ -79,12 +79,12 @@ static int check_schema(struct store_db *db, MDB_txn *txn, struct err *e)
 	uint64_t version;
 	if (meta_get_u64(txn, db->meta, "schema_version", &version) < 0)
 		return meta_put_u64(txn, db->meta, "schema_version", STORE_SCHEMA_VERSION)
-			       ? mdb_fail(e, EIO, "write schema version")
-			       : 0;
+		           ? mdb_fail(e, EIO, "write schema version")
+		           : 0;
 	if (version > STORE_SCHEMA_VERSION)
 		return err_set(e, ERR_VERSION,
-			       "store '%s' has schema version %llu, newer than this portolan (%d)",
-			       db->dir, (unsigned long long)version, STORE_SCHEMA_VERSION);
+		               "store '%s' has schema version %llu, newer than this portolan (%d)",
+		               db->dir, (unsigned long long)version, STORE_SCHEMA_VERSION);
 	return 0;
 }
 
@@ -97,9 +97,10 @@ static int open_dbis(struct store_db *db, struct err *e)
 	struct {
 		const char *name;
 		MDB_dbi *dbi;
-	} dbs[] = {{"services", &db->services}, {"names", &db->names},     {"groups", &db->groups},
-		   {"settings", &db->settings}, {"journal", &db->journal}, {"cursors", &db->cursors},
-		   {"meta", &db->meta}};
+	} dbs[] = {{"services", &db->services}, {"names", &db->names},
+	           {"groups", &db->groups},     {"settings", &db->settings},
+	           {"journal", &db->journal},   {"cursors", &db->cursors},
+	           {"meta", &db->meta}};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(*dbs); i++) {
 		rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].dbi);
 		if (rc) {
@@ -213,7 +214,7 @@ int store_db_get(struct store_txn *t, uint64_t id, struct store_record *out, str
 }
 
 int store_db_find(struct store_txn *t, const char *host, const char *container_name, uint64_t *id,
-		  struct err *e)
+                  struct err *e)
 {
 	struct buf b;
 	buf_init(&b, 0);
@@ -253,7 +254,7 @@ int store_db_put(struct store_txn *t, const struct store_record *r, struct err *
 	uint64_t other;
 	if (!store_db_find(t, r->host, r->container_name, &other, NULL) && other != r->id)
 		return err_set(e, ERR_EXISTS, "service '%s/%s' already exists (id %llu)", r->host,
-			       r->container_name, (unsigned long long)other);
+		               r->container_name, (unsigned long long)other);
 	int rc = unindex_current(t, r->id, e);
 	if (rc)
 		return rc;
@@ -327,7 +328,7 @@ size_t store_db_count(struct store_txn *t)
 }
 
 int store_db_foreach(struct store_txn *t, int (*cb)(const struct store_record *r, void *arg),
-		     void *arg, struct err *e)
+                     void *arg, struct err *e)
 {
 	MDB_cursor *cur;
 	int rc = mdb_cursor_open(t->txn, t->db->services, &cur);
@@ -436,8 +437,8 @@ void store_journal_entry_release(struct store_journal_entry *en)
 }
 
 int store_journal_read(struct store_txn *t, uint64_t after, size_t max,
-		       int (*cb)(const struct store_journal_entry *en, void *arg), void *arg,
-		       struct err *e)
+                       int (*cb)(const struct store_journal_entry *en, void *arg), void *arg,
+                       struct err *e)
 {
 	MDB_cursor *cur;
 	int rc = mdb_cursor_open(t->txn, t->db->journal, &cur);

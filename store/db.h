@@ -43,9 +43,9 @@ enum store_change_kind {
 
 struct store_journal_entry {
 	uint64_t seq;
-	int kind;  /* enum store_change_kind */
-	int flags; /* STORE_JOURNAL_* */
-	uint64_t id; /* service id, 0 for groups/settings */
+	int kind;          /* enum store_change_kind */
+	int flags;         /* STORE_JOURNAL_* */
+	uint64_t id;       /* service id, 0 for groups/settings */
 	char *path_before; /* repo path the service had before, or NULL */
 	char *author;      /* "notifier@docker01", a user name, "portolan" */
 	char *message;     /* "register docker01/nginx: image 1.27.3 -> 1.27.4" */
@@ -69,7 +69,7 @@ void store_txn_abort(struct store_txn *t);
 int store_db_get(struct store_txn *t, uint64_t id, struct store_record *out, struct err *e);
 /* Find a service id by identity. ERR_NOTFOUND if there is none. */
 int store_db_find(struct store_txn *t, const char *host, const char *container_name, uint64_t *id,
-		  struct err *e);
+                  struct err *e);
 /*
  * Insert or replace a service (by r->id), keeping the identity index in
  * step (old identity removed on rename). ERR_EXISTS if another service has
@@ -84,7 +84,7 @@ int store_db_next_id(struct store_txn *t, uint64_t *id, struct err *e);
 size_t store_db_count(struct store_txn *t);
 /* Call cb for each service in id order; stops and returns cb's nonzero value. */
 int store_db_foreach(struct store_txn *t, int (*cb)(const struct store_record *r, void *arg),
-		     void *arg, struct err *e);
+                     void *arg, struct err *e);
 
 /* Empty the services, names and groups databases (rebuild from the repo). */
 int store_db_clear_inventory(struct store_txn *t, struct err *e);
@@ -98,8 +98,8 @@ int store_journal_append(struct store_txn *t, struct store_journal_entry *en, st
  * stops early and returns cb's nonzero value.
  */
 int store_journal_read(struct store_txn *t, uint64_t after, size_t max,
-		       int (*cb)(const struct store_journal_entry *en, void *arg), void *arg,
-		       struct err *e);
+                       int (*cb)(const struct store_journal_entry *en, void *arg), void *arg,
+                       struct err *e);
 /* Sequence number of the newest journal entry (0 when none ever). */
 uint64_t store_journal_last(struct store_txn *t);
 /* Delete entries every registered consumer has processed. */

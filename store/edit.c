@@ -10,21 +10,24 @@
 #include "validate.h"
 #include "../common/banned.h"
 
-#define K(name, type) {#name, STORE_PT_##type, offsetof(struct store_edit, name)}
+#define K(name, type)                                                                              \
+	{                                                                                          \
+#name, STORE_PT_##type, offsetof(struct store_edit, name)                          \
+	}
 
 static const struct store_pkey edit_keys[] = {
-	K(host, STR),
-	K(container_name, STR),
-	K(stack_name, STR),
-	K(internalurl, URL),
-	K(externalurl, URL),
-	K(internal_health_check_enabled, BOOL),
-	K(external_health_check_enabled, BOOL),
-	K(group_name, STR),
-	K(sort_priority, INT),
-	K(image_icon, STR),
-	K(is_static, BOOL),
-	K(notes, TEXT),
+    K(host, STR),
+    K(container_name, STR),
+    K(stack_name, STR),
+    K(internalurl, URL),
+    K(externalurl, URL),
+    K(internal_health_check_enabled, BOOL),
+    K(external_health_check_enabled, BOOL),
+    K(group_name, STR),
+    K(sort_priority, INT),
+    K(image_icon, STR),
+    K(is_static, BOOL),
+    K(notes, TEXT),
 };
 #define NEDIT (sizeof(edit_keys) / sizeof(edit_keys[0]))
 
@@ -38,7 +41,7 @@ static void check_name(const struct store_pstr *s, const char *key, struct store
 		store_verr_add(v, loc, "string_too_short", "String should not be empty");
 	else if (strlen(s->value) > STORE_MAX_NAME)
 		store_verr_add(v, loc, "string_too_long", "String should have at most %d bytes",
-			       STORE_MAX_NAME);
+		               STORE_MAX_NAME);
 	json_decref(loc);
 }
 

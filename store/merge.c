@@ -79,7 +79,7 @@ static void apply_ownership(struct store_record *rec, const struct store_payload
 	store_set_str(&rec->notifier_reported_group_name, group);
 	rec->notifier_reported_sort_priority.set = p->sort_priority.state == STORE_P_VALUE;
 	rec->notifier_reported_sort_priority.value =
-		p->sort_priority.state == STORE_P_VALUE ? p->sort_priority.value : 0;
+	    p->sort_priority.state == STORE_P_VALUE ? p->sort_priority.value : 0;
 
 	int notifier_wins = ownership == STORE_NOTIFIER_WINS;
 	if ((notifier_wins && p->group_name.state != STORE_P_ABSENT) || (!rec->group_name && group))
@@ -103,12 +103,12 @@ static void apply_icon(struct store_record *rec, const struct store_payload *p)
 }
 
 static void apply_payload(struct store_record *rec, const struct store_payload *p,
-			  const struct store_merge_ctx *ctx)
+                          const struct store_merge_ctx *ctx)
 {
 	const struct store_pstr *live[] = {&p->container_id, &p->stack_name, &p->docker_status,
-					   &p->started_at};
+	                                   &p->started_at};
 	char **dst[] = {&rec->container_id, &rec->stack_name, &rec->docker_status,
-			&rec->started_at};
+	                &rec->started_at};
 	for (size_t i = 0; i < sizeof(live) / sizeof(*live); i++)
 		if (nonempty(live[i]))
 			store_set_str(dst[i], live[i]->value);
@@ -132,7 +132,7 @@ static void apply_payload(struct store_record *rec, const struct store_payload *
 }
 
 int store_merge_register(struct store_record *rec, int exists, const struct store_payload *p,
-			 const struct store_merge_ctx *ctx)
+                         const struct store_merge_ctx *ctx)
 {
 	if (exists && rec->is_static)
 		return STORE_MERGE_SKIPPED;

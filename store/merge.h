@@ -37,7 +37,7 @@ struct store_merge_ctx {
  * rec is left unchanged for SKIPPED.
  */
 int store_merge_register(struct store_record *rec, int exists, const struct store_payload *p,
-			 const struct store_merge_ctx *ctx);
+                         const struct store_merge_ctx *ctx);
 
 /*
  * Run the exposure synthesizer for one record against the exposure

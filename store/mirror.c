@@ -34,7 +34,7 @@ static int lock_repo(struct store_mirror *m, struct err *e)
 	while (flock(m->lock_fd, LOCK_EX) < 0)
 		if (errno != EINTR)
 			return err_set(e, ERR_IO, "cannot lock '%s': %s", m->lock_path,
-				       strerror(errno));
+			               strerror(errno));
 	return 0;
 }
 
@@ -44,7 +44,7 @@ static void unlock_repo(struct store_mirror *m)
 }
 
 int store_mirror_open(struct store_mirror **out, const char *repo_dir, const char *lock_path,
-		      struct err *e)
+                      struct err *e)
 {
 	struct store_mirror *m = xcalloc(1, sizeof(*m));
 	m->repo = xstrdup(repo_dir);
@@ -237,11 +237,11 @@ static int cmp_touched(const void *a, const void *b)
 }
 
 static int write_repo_file(struct store_mirror *m, const char *rel, const struct buf *content,
-			   struct err *e)
+                           struct err *e)
 {
 	char *full = xasprintf("%s/%s", m->repo, rel);
 	int rc = fileio_write_atomic_flags(full, m->tmp_dir, content->data, content->len,
-					   FILEIO_NOSYNC, NULL, e);
+	                                   FILEIO_NOSYNC, NULL, e);
 	free(full);
 	return rc;
 }
@@ -255,9 +255,9 @@ static int cmp_removed(const void *a, const void *b)
 static void mark_rewritten(struct batch *b, const char *path)
 {
 	struct removed key = {(char *)path, 0, 0};
-	struct removed *r = b->nremoved ? bsearch(&key, b->removed, b->nremoved,
-						  sizeof(*b->removed), cmp_removed)
-					: NULL;
+	struct removed *r =
+	    b->nremoved ? bsearch(&key, b->removed, b->nremoved, sizeof(*b->removed), cmp_removed)
+	                : NULL;
 	/* bsearch finds one of possibly several equal entries: mark them all. */
 	for (struct removed *p = r; p && p >= b->removed && !strcmp(p->path, path); p--)
 		p->rewritten = 1;
@@ -268,7 +268,7 @@ static void mark_rewritten(struct batch *b, const char *path)
 
 /* Write (and stage in its group) one file whose bytes are in content. */
 static int write_and_stage(struct store_mirror *m, struct batch *b, size_t group, char *rel,
-			   struct buf *content, struct err *e)
+                           struct buf *content, struct err *e)
 {
 	int rc = write_repo_file(m, rel, content, e);
 	mark_rewritten(b, rel);
@@ -284,7 +284,7 @@ static int write_and_stage(struct store_mirror *m, struct batch *b, size_t group
  * onto a removed path is thus written back, and its removal not staged).
  */
 static int write_services(struct store_mirror *m, struct store_txn *t, struct batch *b,
-			  struct err *e)
+                          struct err *e)
 {
 	int rc = 0;
 	qsort(b->removed, b->nremoved, sizeof(*b->removed), cmp_removed);
@@ -305,20 +305,20 @@ static int write_services(struct store_mirror *m, struct store_txn *t, struct ba
 		rc = store_yaml_emit_record(&r, &yaml);
 		if (!rc)
 			rc = write_and_stage(m, b, b->touched[i].group,
-					     store_naming_service_path(r.host, r.container_name),
-					     &yaml, e);
+			                     store_naming_service_path(r.host, r.container_name),
+			                     &yaml, e);
 		store_record_release(&r);
 	}
 	buf_release(&yaml);
 	for (size_t i = 0; i < b->nremoved; i++)
 		if (!b->removed[i].rewritten)
 			staged_add(&b->groups[b->removed[i].group].staged,
-				   xstrdup(b->removed[i].path), NULL, 0);
+			           xstrdup(b->removed[i].path), NULL, 0);
 	return rc;
 }
 
 static int write_json_file(struct store_mirror *m, struct batch *b, size_t group, const char *rel,
-			   const json_t *v, struct err *e)
+                           const json_t *v, struct err *e)
 {
 	struct buf yaml;
 	buf_init(&yaml, 0);
@@ -349,8 +349,7 @@ static void commit_message(const struct author_group *g, struct buf *out)
 		buf_addf(out, "... and %zu more\n", g->nmessages - MESSAGE_LINES);
 }
 
-static int commit_group(struct store_mirror *m, struct author_group *g, int *commits,
-			struct err *e)
+static int commit_group(struct store_mirror *m, struct author_group *g, int *commits, struct err *e)
 {
 	if (!g->staged.n)
 		return 0;
@@ -360,7 +359,7 @@ static int commit_group(struct store_mirror *m, struct author_group *g, int *com
 	char *email = author_email(g->author);
 	int committed = 0;
 	int rc = store_git_commit_files(m->git, g->staged.v, g->staged.n, g->author, email,
-					msg.data, &committed, NULL, e);
+	                                msg.data, &committed, NULL, e);
 	free(email);
 	buf_release(&msg);
 	if (!rc && committed && commits)
@@ -369,8 +368,8 @@ static int commit_group(struct store_mirror *m, struct author_group *g, int *com
 }
 
 /* Write the batch's files, then one commit per author; caller holds the lock and txn. */
-static int commit_batch(struct store_mirror *m, struct store_txn *t, struct batch *b,
-			int *commits, struct err *e)
+static int commit_batch(struct store_mirror *m, struct store_txn *t, struct batch *b, int *commits,
+                        struct err *e)
 {
 	int rc = write_services(m, t, b, e);
 	if (!rc && b->groups_file_group != SIZE_MAX) {
@@ -380,7 +379,7 @@ static int commit_batch(struct store_mirror *m, struct store_txn *t, struct batc
 	}
 	if (!rc && b->exposure_file_group != SIZE_MAX)
 		rc = write_json_file(m, b, b->exposure_file_group, STORE_EXPOSURE_FILE,
-				     store_db_exposure(t), e);
+		                     store_db_exposure(t), e);
 	/* One flush for the whole batch instead of one fsync per file. */
 	if (!rc && b->ngroups)
 		rc = fileio_syncfs(m->repo, e);
@@ -410,7 +409,7 @@ static int advance(struct store_mirror *m, struct store_db *db, uint64_t seq, st
 }
 
 static int drain_one(struct store_mirror *m, struct store_db *db, int *done, int *commits,
-		     struct err *e)
+                     struct err *e)
 {
 	struct store_txn *t;
 	int rc = store_txn_begin(db, 0, &t, e);

@@ -22,7 +22,7 @@ struct store_mirror;
 
 /* Open (creating) the repo at repo_dir, serialised by lock_path. ERR_GIT, ERR_IO. */
 int store_mirror_open(struct store_mirror **out, const char *repo_dir, const char *lock_path,
-		      struct err *e);
+                      struct err *e);
 /* Close. NULL is fine. */
 void store_mirror_free(struct store_mirror *m);
 /*
@@ -37,7 +37,7 @@ int store_mirror_head(struct store_mirror *m, char *hex, struct err *e);
 const char *store_mirror_repo(const struct store_mirror *m);
 
 /* Paths of the non-service files in the repo. */
-#define STORE_GROUPS_FILE "groups.yml"
+#define STORE_GROUPS_FILE   "groups.yml"
 #define STORE_EXPOSURE_FILE "exposure.yml"
 
 #endif

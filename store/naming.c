@@ -112,8 +112,8 @@ static char *fit_component(char *enc, const char *raw, size_t suffix_len)
 char *store_naming_service_path(const char *host, const char *container_name)
 {
 	char *h = fit_component(store_naming_encode(host), host, 0);
-	char *c = fit_component(store_naming_encode(container_name), container_name,
-	                        strlen(SUFFIX));
+	char *c =
+	    fit_component(store_naming_encode(container_name), container_name, strlen(SUFFIX));
 	char *path = xasprintf(PREFIX "%s/%s" SUFFIX, h, c);
 	free(h);
 	free(c);

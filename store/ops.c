@@ -11,8 +11,8 @@
 
 /* Append the journal entry describing old -> new (old NULL = created, new NULL = deleted). */
 static int journal_change(struct store_txn *t, int kind, const char *verb,
-			  const struct store_record *old, const struct store_record *new,
-			  const char *author, struct err *e)
+                          const struct store_record *old, const struct store_record *new,
+                          const char *author, struct err *e)
 {
 	const struct store_record *r = new ? new : old;
 	struct store_journal_entry en = {0};
@@ -46,7 +46,7 @@ static int journal_change(struct store_txn *t, int kind, const char *verb,
 }
 
 int store_ops_register(struct store_txn *t, const struct store_payload *p, int ownership,
-		       int64_t now, struct store_record *out, int *status, struct err *e)
+                       int64_t now, struct store_record *out, int *status, struct err *e)
 {
 	struct store_record rec, before;
 	store_record_init(&rec);
@@ -65,7 +65,7 @@ int store_ops_register(struct store_txn *t, const struct store_payload *p, int o
 		if (!rc && st != STORE_MERGE_UNCHANGED) {
 			char *author = xasprintf("notifier@%s", p->host);
 			rc = journal_change(t, STORE_CHANGE_REGISTER, "register",
-					    exists ? &before : NULL, &rec, author, e);
+			                    exists ? &before : NULL, &rec, author, e);
 			free(author);
 		}
 		if (rc)
@@ -113,7 +113,7 @@ static void edit_bool(int *field, const struct store_pbool *v)
 }
 
 static void apply_edit(struct store_record *rec, const struct store_edit *ed,
-		       const json_t *exposure)
+                       const json_t *exposure)
 {
 	if (ed->host.state == STORE_P_VALUE)
 		store_set_str(&rec->host, ed->host.value);
@@ -139,15 +139,14 @@ static void apply_edit(struct store_record *rec, const struct store_edit *ed,
 }
 
 int store_ops_add(struct store_txn *t, const struct store_edit *ed, const char *author, int64_t now,
-		  struct store_record *out, struct err *e)
+                  struct store_record *out, struct err *e)
 {
 	if (ed->host.state != STORE_P_VALUE || ed->container_name.state != STORE_P_VALUE)
 		return err_set(e, ERR_INVAL, "host and container_name are required");
 	uint64_t other;
 	if (!store_db_find(t, ed->host.value, ed->container_name.value, &other, NULL))
 		return err_set(e, ERR_EXISTS, "service '%s/%s' already exists (id %llu)",
-			       ed->host.value, ed->container_name.value,
-			       (unsigned long long)other);
+		               ed->host.value, ed->container_name.value, (unsigned long long)other);
 	struct store_record rec;
 	store_record_init(&rec);
 	int rc = store_db_next_id(t, &rec.id, e);
@@ -172,7 +171,7 @@ out:
 }
 
 int store_ops_edit(struct store_txn *t, uint64_t id, const struct store_edit *ed,
-		   const char *author, int64_t now, struct store_record *out, struct err *e)
+                   const char *author, int64_t now, struct store_record *out, struct err *e)
 {
 	struct store_record rec, before;
 	store_record_init(&before);
@@ -211,7 +210,7 @@ int store_ops_delete(struct store_txn *t, uint64_t id, const char *author, struc
 }
 
 static int journal_simple(struct store_txn *t, int kind, const char *author, const char *what,
-			  const char *subject, const char *verb, struct err *e)
+                          const char *subject, const char *verb, struct err *e)
 {
 	char *msg = xasprintf("%s %s: %s", what, subject, verb);
 	struct store_journal_entry en = {0};
@@ -224,18 +223,16 @@ static int journal_simple(struct store_txn *t, int kind, const char *author, con
 	return rc;
 }
 
-int store_ops_group_put(struct store_txn *t, const json_t *group, const char *author,
-			struct err *e)
+int store_ops_group_put(struct store_txn *t, const json_t *group, const char *author, struct err *e)
 {
 	int rc = store_group_put(t, group, e);
 	if (rc)
 		return rc;
 	return journal_simple(t, STORE_CHANGE_GROUP, author, "group",
-			      json_string_value(json_object_get(group, "name")), "updated", e);
+	                      json_string_value(json_object_get(group, "name")), "updated", e);
 }
 
-int store_ops_group_delete(struct store_txn *t, const char *name, const char *author,
-			   struct err *e)
+int store_ops_group_delete(struct store_txn *t, const char *name, const char *author, struct err *e)
 {
 	int rc = store_group_del(t, name, e);
 	if (rc)
@@ -274,12 +271,12 @@ static int collect_resynth(const struct store_record *r, void *arg)
 }
 
 int store_ops_exposure_put(struct store_txn *t, const json_t *exposure, const char *author,
-			   int64_t now, struct err *e)
+                           int64_t now, struct err *e)
 {
 	int rc = store_setting_put(t, "exposure", exposure, e);
 	if (!rc)
 		rc = journal_simple(t, STORE_CHANGE_SETTINGS, author, "settings", "exposure",
-				    "updated", e);
+		                    "updated", e);
 	if (rc)
 		return rc;
 	struct resynth rs = {t, exposure, author, now, NULL, 0, 0};
@@ -292,7 +289,7 @@ int store_ops_exposure_put(struct store_txn *t, const json_t *exposure, const ch
 			rc = store_db_put(t, after, e);
 		if (!rc)
 			rc = journal_change(t, STORE_CHANGE_SETTINGS, "exposure",
-					    &rs.changed[2 * i], after, author, e);
+			                    &rs.changed[2 * i], after, author, e);
 		store_record_release(&rs.changed[2 * i]);
 		store_record_release(after);
 	}

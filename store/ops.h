@@ -42,26 +42,26 @@ void store_edit_release(struct store_edit *ed);
  * (if non-NULL) the stored record. The author is "notifier@<host>".
  */
 int store_ops_register(struct store_txn *t, const struct store_payload *p, int ownership,
-		       int64_t now, struct store_record *out, int *status, struct err *e);
+                       int64_t now, struct store_record *out, int *status, struct err *e);
 /* An operator adds a service; host and container_name are required. */
 int store_ops_add(struct store_txn *t, const struct store_edit *ed, const char *author, int64_t now,
-		  struct store_record *out, struct err *e);
+                  struct store_record *out, struct err *e);
 /* An operator edits a service. ERR_NOTFOUND, ERR_EXISTS (rename onto another). */
 int store_ops_edit(struct store_txn *t, uint64_t id, const struct store_edit *ed,
-		   const char *author, int64_t now, struct store_record *out, struct err *e);
+                   const char *author, int64_t now, struct store_record *out, struct err *e);
 /* Delete a service. ERR_NOTFOUND. */
 int store_ops_delete(struct store_txn *t, uint64_t id, const char *author, struct err *e);
 /* Create or replace a group {"name", "icon", "sort_priority"}. */
 int store_ops_group_put(struct store_txn *t, const json_t *group, const char *author,
-			struct err *e);
+                        struct err *e);
 /* Delete a group. ERR_NOTFOUND. */
 int store_ops_group_delete(struct store_txn *t, const char *name, const char *author,
-			   struct err *e);
+                           struct err *e);
 /*
  * Replace the exposure settings (already validated) and re-run the
  * synthesizer for every service.
  */
 int store_ops_exposure_put(struct store_txn *t, const json_t *exposure, const char *author,
-			   int64_t now, struct err *e);
+                           int64_t now, struct err *e);
 
 #endif

@@ -9,28 +9,31 @@
 #include "listfields.h"
 #include "../common/banned.h"
 
-#define K(name, type) {#name, STORE_PT_##type, offsetof(struct store_payload, name)}
+#define K(name, type)                                                                              \
+	{                                                                                          \
+#name, STORE_PT_##type, offsetof(struct store_payload, name)                       \
+	}
 
 static const struct store_pkey register_keys[] = {
-	K(host, NAME),
-	K(container_name, NAME),
-	K(container_id, STR),
-	K(stack_name, STR),
-	K(docker_status, STR),
-	K(started_at, STR),
-	K(timestamp, STR),
-	K(internalurl, URL),
-	K(externalurl, URL),
-	K(internal_health_check_enabled, BOOL),
-	K(external_health_check_enabled, BOOL),
-	K(image_name, STR),
-	K(image_icon, STR),
-	K(group_name, STR),
-	K(sort_priority, INT),
-	K(networks, LIST),
-	K(exposed_ports, LIST),
-	K(published_ports, LIST),
-	K(exposure_observations, LIST),
+    K(host, NAME),
+    K(container_name, NAME),
+    K(container_id, STR),
+    K(stack_name, STR),
+    K(docker_status, STR),
+    K(started_at, STR),
+    K(timestamp, STR),
+    K(internalurl, URL),
+    K(externalurl, URL),
+    K(internal_health_check_enabled, BOOL),
+    K(external_health_check_enabled, BOOL),
+    K(image_name, STR),
+    K(image_icon, STR),
+    K(group_name, STR),
+    K(sort_priority, INT),
+    K(networks, LIST),
+    K(exposed_ports, LIST),
+    K(published_ports, LIST),
+    K(exposure_observations, LIST),
 };
 #define NKEYS (sizeof(register_keys) / sizeof(register_keys[0]))
 
@@ -49,7 +52,7 @@ static void take_string(struct store_pstr *dst, const json_t *v)
 }
 
 static void take_value(void *p, const struct store_pkey *k, const json_t *v, const json_t *loc,
-		       struct store_verr *verr)
+                       struct store_verr *verr)
 {
 	void *slot = (char *)p + k->offset;
 	switch (k->type) {
@@ -70,7 +73,7 @@ static void take_value(void *p, const struct store_pkey *k, const json_t *v, con
 			return;
 		if (json_string_length(v) && !store_url_is_http(json_string_value(v))) {
 			store_verr_add(verr, loc, "url_scheme",
-				       "URL should be an absolute http:// or https:// URL");
+			               "URL should be an absolute http:// or https:// URL");
 			return;
 		}
 		take_string(slot, v);
@@ -78,8 +81,9 @@ static void take_value(void *p, const struct store_pkey *k, const json_t *v, con
 	case STORE_PT_BOOL: {
 		struct store_pbool *b = slot;
 		if (store_coerce_bool(v, &b->value) < 0) {
-			store_verr_add(verr, loc, "bool_parsing",
-				       "Input should be a valid boolean, unable to interpret input");
+			store_verr_add(
+			    verr, loc, "bool_parsing",
+			    "Input should be a valid boolean, unable to interpret input");
 			return;
 		}
 		b->state = STORE_P_VALUE;
@@ -88,8 +92,9 @@ static void take_value(void *p, const struct store_pkey *k, const json_t *v, con
 	case STORE_PT_INT: {
 		struct store_pint *n = slot;
 		if (store_coerce_int(v, &n->value) < 0) {
-			store_verr_add(verr, loc, "int_parsing",
-				       "Input should be a valid integer, unable to parse input as an integer");
+			store_verr_add(
+			    verr, loc, "int_parsing",
+			    "Input should be a valid integer, unable to parse input as an integer");
 			return;
 		}
 		n->state = STORE_P_VALUE;
@@ -104,8 +109,7 @@ static void take_value(void *p, const struct store_pkey *k, const json_t *v, con
 	}
 }
 
-static const struct store_pkey *find_key(const struct store_pkey *keys, size_t n,
-					 const char *name)
+static const struct store_pkey *find_key(const struct store_pkey *keys, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(keys[i].key, name))
@@ -114,20 +118,22 @@ static const struct store_pkey *find_key(const struct store_pkey *keys, size_t n
 }
 
 void store_pkeys_parse(void *out, const struct store_pkey *keys, size_t n, const json_t *body,
-		       struct store_verr *v)
+                       struct store_verr *v)
 {
 	const char *name;
 	json_t *value;
-	json_object_foreach((json_t *)body, name, value) {
+	json_object_foreach ((json_t *)body, name, value) {
 		json_t *loc = store_loc_key(NULL, name);
 		const struct store_pkey *k = find_key(keys, n, name);
 		if (!k) {
 			store_verr_unknown(v, loc);
 		} else if (json_is_null(value)) {
 			if (k->type == STORE_PT_NAME)
-				store_verr_add(v, loc, "string_type", "Input should be a valid string");
+				store_verr_add(v, loc, "string_type",
+				               "Input should be a valid string");
 			else
-				((struct store_pstr *)((char *)out + k->offset))->state = STORE_P_NULL;
+				((struct store_pstr *)((char *)out + k->offset))->state =
+				    STORE_P_NULL;
 		} else {
 			take_value(out, k, value, loc, v);
 		}

@@ -78,7 +78,7 @@ struct store_pkey {
  * the caller's.
  */
 void store_pkeys_parse(void *out, const struct store_pkey *keys, size_t n, const json_t *body,
-		       struct store_verr *v);
+                       struct store_verr *v);
 /* Free the strings in out's slots. */
 void store_pkeys_release(void *out, const struct store_pkey *keys, size_t n);
 

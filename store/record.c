@@ -8,47 +8,50 @@
 #include "../common/xalloc.h"
 #include "../common/banned.h"
 
-#define F(name, type, kind) {#name, STORE_FT_##type, offsetof(struct store_record, name), kind}
-#define INV STORE_FIELD_INVENTORY
+#define F(name, type, kind)                                                                        \
+	{                                                                                          \
+#name, STORE_FT_##type, offsetof(struct store_record, name), kind                  \
+	}
+#define INV  STORE_FIELD_INVENTORY
 #define LIVE STORE_FIELD_LIVE
 
 /* Canonical order: YAML files, JSON objects and the LMDB encoding follow it. */
 const struct store_field store_fields[] = {
-	F(host, STR, INV),
-	F(container_name, STR, INV),
-	F(stack_name, STR, INV),
-	F(image_registry, STR, INV),
-	F(image_owner, STR, INV),
-	F(image_name, STR, INV),
-	F(image_tag, STR, INV),
-	F(image_digest, STR, INV),
-	F(image_icon, STR, INV),
-	F(image_icon_source, ICON_SRC, INV),
-	F(group_name, STR, INV),
-	F(sort_priority, OPT_INT, INV),
-	F(internalurl, STR, INV),
-	F(internalurl_source, URL_SRC, INV),
-	F(externalurl, STR, INV),
-	F(externalurl_source, URL_SRC, INV),
-	F(internal_health_check_enabled, BOOL, INV),
-	F(external_health_check_enabled, BOOL, INV),
-	F(is_static, BOOL, INV),
-	F(networks, JSON, INV),
-	F(exposed_ports, JSON, INV),
-	F(published_ports, JSON, INV),
-	F(exposure_observations, JSON, INV),
-	F(notifier_reported_group_name, STR, INV),
-	F(notifier_reported_sort_priority, OPT_INT, INV),
-	F(notes, TEXT, INV),
-	F(container_id, STR, LIVE),
-	F(docker_status, STR, LIVE),
-	F(started_at, STR, LIVE),
-	F(last_api_update, TIME, LIVE),
-	F(last_updated, TIME, LIVE),
+    F(host, STR, INV),
+    F(container_name, STR, INV),
+    F(stack_name, STR, INV),
+    F(image_registry, STR, INV),
+    F(image_owner, STR, INV),
+    F(image_name, STR, INV),
+    F(image_tag, STR, INV),
+    F(image_digest, STR, INV),
+    F(image_icon, STR, INV),
+    F(image_icon_source, ICON_SRC, INV),
+    F(group_name, STR, INV),
+    F(sort_priority, OPT_INT, INV),
+    F(internalurl, STR, INV),
+    F(internalurl_source, URL_SRC, INV),
+    F(externalurl, STR, INV),
+    F(externalurl_source, URL_SRC, INV),
+    F(internal_health_check_enabled, BOOL, INV),
+    F(external_health_check_enabled, BOOL, INV),
+    F(is_static, BOOL, INV),
+    F(networks, JSON, INV),
+    F(exposed_ports, JSON, INV),
+    F(published_ports, JSON, INV),
+    F(exposure_observations, JSON, INV),
+    F(notifier_reported_group_name, STR, INV),
+    F(notifier_reported_sort_priority, OPT_INT, INV),
+    F(notes, TEXT, INV),
+    F(container_id, STR, LIVE),
+    F(docker_status, STR, LIVE),
+    F(started_at, STR, LIVE),
+    F(last_api_update, TIME, LIVE),
+    F(last_updated, TIME, LIVE),
 };
 const size_t store_nfields = sizeof(store_fields) / sizeof(store_fields[0]);
 
-#define FIELD_PTR(r, f, T) ((T *)((char *)(r) + (f)->offset))
+#define FIELD_PTR(r, f, T)  ((T *)((char *)(r) + (f)->offset))
 #define FIELD_CPTR(r, f, T) ((const T *)((const char *)(r) + (f)->offset))
 
 static int is_string_type(enum store_field_type t)
@@ -102,7 +105,7 @@ static int str_eq(const char *a, const char *b)
 }
 
 static int field_equal(const struct store_record *a, const struct store_record *b,
-		       const struct store_field *f)
+                       const struct store_field *f)
 {
 	if (is_string_type(f->type))
 		return str_eq(*FIELD_CPTR(a, f, char *), *FIELD_CPTR(b, f, char *));
@@ -132,7 +135,7 @@ int store_record_equal(const struct store_record *a, const struct store_record *
  * order: the file never leaves the machine (git holds the portable copy).
  */
 #define RECORD_FORMAT 1
-#define NULL_LEN UINT32_MAX
+#define NULL_LEN      UINT32_MAX
 
 static void put_u32(struct buf *out, uint32_t v)
 {
@@ -335,13 +338,14 @@ json_t *store_record_to_json(const struct store_record *r, int kinds)
 	json_object_set_new(o, "id", json_integer((json_int_t)r->id));
 	for (size_t i = 0; i < store_nfields; i++)
 		if (store_fields[i].kind & kinds)
-			json_object_set_new(o, store_fields[i].name, field_to_json(r, &store_fields[i]));
+			json_object_set_new(o, store_fields[i].name,
+			                    field_to_json(r, &store_fields[i]));
 	return o;
 }
 
 /* A scalar field's value as text for a commit subject ("(none)" for null). */
 static void describe_value(const struct store_record *r, const struct store_field *f, char *out,
-			   size_t size)
+                           size_t size)
 {
 	json_t *v = field_to_json(r, f);
 	if (json_is_null(v))
@@ -358,7 +362,7 @@ static void describe_value(const struct store_record *r, const struct store_fiel
 }
 
 void store_record_describe_changes(const struct store_record *old, const struct store_record *new,
-				   struct buf *out)
+                                   struct buf *out)
 {
 	size_t start = out->len;
 	for (size_t i = 0; i < store_nfields; i++) {

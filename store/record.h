@@ -85,14 +85,14 @@ struct store_record {
 };
 
 enum store_field_type {
-	STORE_FT_STR,     /* char * */
-	STORE_FT_TEXT,    /* char *, multi-line (notes): emitted as a literal block in YAML */
-	STORE_FT_OPT_INT, /* struct store_opt_int */
-	STORE_FT_BOOL,    /* int 0/1 */
-	STORE_FT_URL_SRC, /* int, enum store_url_source */
-	STORE_FT_ICON_SRC,/* int, enum store_icon_source */
-	STORE_FT_JSON,    /* char *, canonical JSON text */
-	STORE_FT_TIME,    /* int64_t unix seconds, 0 = null */
+	STORE_FT_STR,      /* char * */
+	STORE_FT_TEXT,     /* char *, multi-line (notes): emitted as a literal block in YAML */
+	STORE_FT_OPT_INT,  /* struct store_opt_int */
+	STORE_FT_BOOL,     /* int 0/1 */
+	STORE_FT_URL_SRC,  /* int, enum store_url_source */
+	STORE_FT_ICON_SRC, /* int, enum store_icon_source */
+	STORE_FT_JSON,     /* char *, canonical JSON text */
+	STORE_FT_TIME,     /* int64_t unix seconds, 0 = null */
 };
 
 #define STORE_FIELD_INVENTORY 1
@@ -139,7 +139,7 @@ json_t *store_record_to_json(const struct store_record *r, int kinds);
  * e.g. "image 1.27.3 -> 1.27.4, internalurl set". Empty when none.
  */
 void store_record_describe_changes(const struct store_record *old, const struct store_record *new,
-				   struct buf *out);
+                                   struct buf *out);
 
 /* "synthesized" etc., or NULL for STORE_SRC_NONE. */
 const char *store_url_source_name(int src);

@@ -36,7 +36,7 @@ static void add_service(struct store_repo *r, struct store_record *rec, const ch
 
 /* Walk root/rel recursively, parsing every .yml file. */
 static int scan_dir(struct store_repo *r, const char *root, const char *rel, struct buf *problems,
-		    struct err *e)
+                    struct err *e)
 {
 	char *dir = xasprintf("%s/%s", root, rel);
 	DIR *d = opendir(dir);
@@ -102,14 +102,14 @@ static void check_duplicates(const struct store_repo *r, struct buf *problems)
 	for (size_t i = 1; i < r->n; i++)
 		if (v[i]->id == v[i - 1]->id)
 			buf_addf(problems, "%s:1:1: id %llu is also used by '%s'\n",
-				 r->paths[v[i] - r->services], (unsigned long long)v[i]->id,
-				 r->paths[v[i - 1] - r->services]);
+			         r->paths[v[i] - r->services], (unsigned long long)v[i]->id,
+			         r->paths[v[i - 1] - r->services]);
 	qsort(v, r->n, sizeof(*v), cmp_by_identity);
 	for (size_t i = 1; i < r->n; i++)
 		if (!cmp_by_identity(&v[i], &v[i - 1]))
 			buf_addf(problems, "%s:1:1: service '%s/%s' is also described by '%s'\n",
-				 r->paths[v[i] - r->services], v[i]->host, v[i]->container_name,
-				 r->paths[v[i - 1] - r->services]);
+			         r->paths[v[i] - r->services], v[i]->host, v[i]->container_name,
+			         r->paths[v[i - 1] - r->services]);
 	free(v);
 }
 
@@ -139,13 +139,14 @@ static void check_groups(json_t *groups, struct buf *problems)
 		buf_addf(problems, "%s:1:1: expected a list of groups\n", STORE_GROUPS_FILE);
 		return;
 	}
-	json_array_foreach(groups, i, g) {
+	json_array_foreach (groups, i, g) {
 		const json_t *prio = json_object_get(g, "sort_priority");
 		if (!json_is_string(json_object_get(g, "name")) ||
 		    (prio && !json_is_null(prio) && !json_is_integer(prio)))
-			buf_addf(problems, "%s:1:1: group %zu needs a name and an integer "
-					   "sort_priority\n",
-				 STORE_GROUPS_FILE, i + 1);
+			buf_addf(problems,
+			         "%s:1:1: group %zu needs a name and an integer "
+			         "sort_priority\n",
+			         STORE_GROUPS_FILE, i + 1);
 	}
 }
 
@@ -159,7 +160,8 @@ static json_t *load_exposure(const char *root, struct buf *problems)
 	json_t *canon = NULL;
 	if (store_exposure_validate(raw, &canon, &v)) {
 		char *d = json_dumps(v.details, JSON_COMPACT);
-		buf_addf(problems, "%s:1:1: invalid exposure settings: %s\n", STORE_EXPOSURE_FILE, d);
+		buf_addf(problems, "%s:1:1: invalid exposure settings: %s\n", STORE_EXPOSURE_FILE,
+		         d);
 		free(d);
 	}
 	store_verr_release(&v);
@@ -225,10 +227,10 @@ static void keep_live_fields(struct store_txn *t, struct store_record *rec)
 }
 
 static int journal_move(struct store_txn *t, const struct store_record *rec, const char *from,
-			const char *to, struct err *e)
+                        const char *to, struct err *e)
 {
-	char *msg = xasprintf("rebuild %s/%s: move %s to %s", rec->host, rec->container_name, from,
-			      to);
+	char *msg =
+	    xasprintf("rebuild %s/%s: move %s to %s", rec->host, rec->container_name, from, to);
 	struct store_journal_entry en = {0};
 	en.kind = STORE_CHANGE_IMPORT;
 	en.flags = STORE_JOURNAL_INVENTORY;
@@ -254,7 +256,8 @@ static int put_services(struct store_txn *t, const struct store_repo *repo, stru
 		rc = store_db_put(t, &copies[i], e);
 		if (!rc)
 			rc = store_db_reserve_id(t, copies[i].id, e);
-		char *canonical = store_naming_service_path(copies[i].host, copies[i].container_name);
+		char *canonical =
+		    store_naming_service_path(copies[i].host, copies[i].container_name);
 		if (!rc && strcmp(canonical, repo->paths[i]))
 			rc = journal_move(t, &copies[i], repo->paths[i], canonical, e);
 		free(canonical);
@@ -266,7 +269,7 @@ static int put_services(struct store_txn *t, const struct store_repo *repo, stru
 }
 
 int store_repo_rebuild(struct store_db *db, const struct store_repo *repo, const char *head,
-		       struct err *e)
+                       struct err *e)
 {
 	struct store_txn *t;
 	int rc = store_txn_begin(db, 1, &t, e);
@@ -278,7 +281,7 @@ int store_repo_rebuild(struct store_db *db, const struct store_repo *repo, const
 		rc = put_services(t, repo, e);
 	size_t i;
 	json_t *g;
-	json_array_foreach(repo->groups, i, g) {
+	json_array_foreach (repo->groups, i, g) {
 		if (!rc)
 			rc = store_group_put(t, g, e);
 	}

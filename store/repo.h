@@ -41,6 +41,6 @@ void store_repo_release(struct store_repo *r);
  * at its canonical path so the mirror tidies it. Nothing is written on error.
  */
 int store_repo_rebuild(struct store_db *db, const struct store_repo *repo, const char *head,
-		       struct err *e);
+                       struct err *e);
 
 #endif

@@ -18,7 +18,7 @@ static const char *lookup_dir(const json_t *map, const char *layer)
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach((json_t *)map, key, v) {
+	json_object_foreach ((json_t *)map, key, v) {
 		if (!strcasecmp(key, layer) && json_is_string(v))
 			return json_string_value(v);
 	}
@@ -74,16 +74,16 @@ static int ranks_before(const json_t *a, const json_t *b)
 
 /* The URL of the best candidate observation for one direction, or NULL. */
 static char *winner_url(const json_t *obs, const json_t *exposure, const char *host,
-			const char *direction)
+                        const char *direction)
 {
 	const json_t *best = NULL;
 	size_t i;
 	json_t *o;
-	json_array_foreach((json_t *)obs, i, o) {
+	json_array_foreach ((json_t *)obs, i, o) {
 		if (!*str_member(o, "hostname"))
 			continue;
 		if (strcmp(store_exposure_direction(exposure, host, str_member(o, "layer")),
-			   direction))
+		           direction))
 			continue;
 		/* Strictly better only, so ties keep payload order. */
 		if (!best || ranks_before(o, best))
@@ -97,14 +97,14 @@ static char *winner_url(const json_t *obs, const json_t *exposure, const char *h
 	struct buf b;
 	buf_init(&b, 0);
 	buf_addf(&b, "%s://%s/", json_is_true(json_object_get(best, "tls")) ? "https" : "http",
-		 str_member(best, "hostname"));
+	         str_member(best, "hostname"));
 	if (n)
 		buf_addf(&b, "%.*s/", (int)n, p);
 	return buf_detach(&b, NULL);
 }
 
 static void synthesize_one(char **url, int *source, const json_t *obs, const json_t *exposure,
-			   const char *host, const char *direction)
+                           const char *host, const char *direction)
 {
 	if (*source > STORE_SRC_SYNTHESIZED)
 		return;
@@ -118,7 +118,7 @@ static void synthesize_one(char **url, int *source, const json_t *obs, const jso
 static int maps_nothing(const json_t *exposure)
 {
 	return !exposure || (!json_object_size(json_object_get(exposure, "layers")) &&
-			     !json_object_size(json_object_get(exposure, "hosts")));
+	                     !json_object_size(json_object_get(exposure, "hosts")));
 }
 
 void store_synthesize(struct store_record *rec, const json_t *exposure)
@@ -127,12 +127,12 @@ void store_synthesize(struct store_record *rec, const json_t *exposure)
 	    rec->externalurl_source > STORE_SRC_SYNTHESIZED)
 		return;
 	json_t *obs = rec->exposure_observations && !maps_nothing(exposure)
-			      ? json_loads(rec->exposure_observations, 0, NULL)
-			      : NULL;
+	                  ? json_loads(rec->exposure_observations, 0, NULL)
+	                  : NULL;
 	synthesize_one(&rec->internalurl, &rec->internalurl_source, obs, exposure, rec->host,
-		       "internal");
+	               "internal");
 	synthesize_one(&rec->externalurl, &rec->externalurl_source, obs, exposure, rec->host,
-		       "external");
+	               "external");
 	json_decref(obs);
 }
 
@@ -152,13 +152,13 @@ static json_t *validate_layer_map(const json_t *map, const json_t *loc, struct s
 	json_t *out = json_object();
 	const char *layer;
 	json_t *dir;
-	json_object_foreach((json_t *)map, layer, dir) {
+	json_object_foreach ((json_t *)map, layer, dir) {
 		json_t *l = store_loc_key(loc, layer);
 		if (!*layer || strlen(layer) > STORE_MAX_NAME)
 			store_verr_add(v, l, "value_error", "layer name must be 1-255 bytes");
 		else if (!valid_direction(dir))
 			store_verr_add(v, l, "enum",
-				       "Input should be 'internal', 'external' or 'neither'");
+			               "Input should be 'internal', 'external' or 'neither'");
 		else
 			json_object_set(out, layer, dir);
 		json_decref(l);
@@ -174,7 +174,7 @@ int store_exposure_validate(const json_t *in, json_t **out, struct store_verr *v
 	}
 	const char *key;
 	json_t *val;
-	json_object_foreach((json_t *)in, key, val) {
+	json_object_foreach ((json_t *)in, key, val) {
 		if (strcmp(key, "layers") && strcmp(key, "hosts")) {
 			json_t *l = store_loc_key(NULL, key);
 			store_verr_unknown(v, l);
@@ -192,7 +192,7 @@ int store_exposure_validate(const json_t *in, json_t **out, struct store_verr *v
 		store_verr_add(v, loc, "dict_type", "Input should be a valid dictionary");
 	const char *host;
 	json_t *map;
-	json_object_foreach((json_t *)(json_is_object(hosts_in) ? hosts_in : NULL), host, map) {
+	json_object_foreach ((json_t *)(json_is_object(hosts_in) ? hosts_in : NULL), host, map) {
 		json_t *l = store_loc_key(loc, host);
 		json_t *m = validate_layer_map(map, l, v);
 		if (m)

@@ -41,7 +41,8 @@ void store_verr_add(struct store_verr *v, const json_t *loc, const char *type, c
 	if (!v->details)
 		v->details = json_array();
 	json_t *l = loc ? json_deep_copy(loc) : json_array();
-	json_array_append_new(v->details, json_pack("{s:o,s:s,s:s}", "loc", l, "type", type, "msg", msg));
+	json_array_append_new(v->details,
+	                      json_pack("{s:o,s:s,s:s}", "loc", l, "type", type, "msg", msg));
 }
 
 void store_verr_unknown(struct store_verr *v, const json_t *loc)
@@ -60,7 +61,7 @@ char *store_loc_dotted(const json_t *loc)
 	buf_init(&b, 0);
 	size_t i;
 	json_t *el;
-	json_array_foreach(loc, i, el) {
+	json_array_foreach (loc, i, el) {
 		if (json_is_integer(el))
 			buf_addf(&b, "[%lld]", (long long)json_integer_value(el));
 		else
@@ -149,7 +150,7 @@ int store_coerce_int(const json_t *v, int64_t *out)
 }
 
 int store_check_string(const json_t *v, size_t min_len, size_t max, const json_t *loc,
-		       struct store_verr *verr)
+                       struct store_verr *verr)
 {
 	if (!json_is_string(v)) {
 		store_verr_add(verr, loc, "string_type", "Input should be a valid string");
@@ -162,7 +163,7 @@ int store_check_string(const json_t *v, size_t min_len, size_t max, const json_t
 	}
 	if (len > max) {
 		store_verr_add(verr, loc, "string_too_long", "String should have at most %zu bytes",
-			       max);
+		               max);
 		return -1;
 	}
 	if (strlen(json_string_value(v)) != len) {

@@ -1,10 +1,9 @@
 /*
  * Validation problems, collected rather than stopping at the first, in the
  * shape the register API returns them:
- *   details:      [{"loc": ["published_ports", 0, "host_port"], "type": "int_parsing", "msg": "..."}]
- *   unknown_keys: ["foo", "networks[0].bar"]
- * plus STD-compatible coercion of loosely typed JSON values. The collector
- * owns its JSON arrays (created on first use).
+ *   details:      [{"loc": ["published_ports", 0, "host_port"], "type": "int_parsing", "msg":
+ * "..."}] unknown_keys: ["foo", "networks[0].bar"] plus STD-compatible coercion of loosely typed
+ * JSON values. The collector owns its JSON arrays (created on first use).
  */
 #ifndef STORE_VALIDATE_H
 #define STORE_VALIDATE_H
@@ -14,7 +13,7 @@
 #include <jansson.h>
 
 /* Longest host/container_name, and longest any other string (bytes). */
-#define STORE_MAX_NAME 255
+#define STORE_MAX_NAME   255
 #define STORE_MAX_STRING 4096
 
 struct store_verr {
@@ -30,7 +29,7 @@ void store_verr_release(struct store_verr *v);
 int store_verr_any(const struct store_verr *v);
 /* Record a problem at loc (a JSON array of strings and integers; copied). */
 void store_verr_add(struct store_verr *v, const json_t *loc, const char *type, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Record an unknown key at loc: an "extra_forbidden" detail and its dotted path. */
 void store_verr_unknown(struct store_verr *v, const json_t *loc);
 /* "networks[0].bar" for ["networks", 0, "bar"]; malloc'd. */
@@ -54,7 +53,7 @@ int store_coerce_int(const json_t *v, int64_t *out);
  * it non-empty). Records a problem at loc and returns -1 otherwise.
  */
 int store_check_string(const json_t *v, size_t min_len, size_t max, const json_t *loc,
-		       struct store_verr *verr);
+                       struct store_verr *verr);
 
 /* 1 when s is an absolute http:// or https:// URL with a host. */
 int store_url_is_http(const char *s);

@@ -780,7 +780,8 @@ static void observations_cleared_by_empty_list(void **state)
 	struct fx *f = *state;
 	create(f, "{" ID "," OBS_V1 "}");
 	assert_int_equal(reg(f, 1, "{" ID ",'exposure_observations':[]}"), STORE_MERGE_UPDATED);
-	assert_json_text(f->rec.exposure_observations, "[]"); /* cleared, and reads back as [] like the other lists */
+	assert_json_text(f->rec.exposure_observations,
+	                 "[]"); /* cleared, and reads back as [] like the other lists */
 }
 
 static void observations_replaced_wholesale(void **state)
@@ -1222,8 +1223,7 @@ static int vhas(const struct vresult *r, const char *loc_text, const char *type)
 	size_t i;
 	json_t *d;
 	int found = 0;
-	json_array_foreach(r->v.details, i, d)
-	{
+	json_array_foreach (r->v.details, i, d) {
 		if (json_equal(json_object_get(d, "loc"), loc) &&
 		    !strcmp(json_string_value(json_object_get(d, "type")), type))
 			found = 1;

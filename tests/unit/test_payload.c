@@ -87,8 +87,7 @@ static int has_detail(const struct fixture *f, const char *loc_text, const char 
 	size_t i;
 	json_t *d;
 	int found = 0;
-	json_array_foreach(f->v.details, i, d)
-	{
+	json_array_foreach (f->v.details, i, d) {
 		if (json_equal(json_object_get(d, "loc"), loc) &&
 		    !strcmp(json_string_value(json_object_get(d, "type")), type) &&
 		    json_is_string(json_object_get(d, "msg")))
@@ -117,8 +116,7 @@ static int has_unknown(const struct fixture *f, const char *dotted)
 {
 	size_t i;
 	json_t *k;
-	json_array_foreach(f->v.unknown_keys, i, k)
-	{
+	json_array_foreach (f->v.unknown_keys, i, k) {
 		if (!strcmp(json_string_value(k), dotted))
 			return 1;
 	}
