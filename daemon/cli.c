@@ -124,7 +124,8 @@ static void load_path(struct import_set *set, const char *path)
 	}
 	if (d)
 		closedir(d);
-	qsort(names, n, sizeof(*names), cmp_name);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_name);
 	for (size_t i = 0; i < n; i++) {
 		load_file(set, names[i]);
 		free(names[i]);
@@ -187,7 +188,8 @@ int cli_import(const char *config, int argc, char **argv)
 		fprintf(stderr, "import: %d invalid payload(s); nothing imported\n", set.invalid);
 		goto out;
 	}
-	qsort(set.v, set.n, sizeof(*set.v), cmp_item);
+	if (set.n)
+		qsort(set.v, set.n, sizeof(*set.v), cmp_item);
 	if (app_open(&a, config, &e)) {
 		fprintf(stderr, "import: %s\n", e.msg);
 		goto out;

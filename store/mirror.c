@@ -287,13 +287,15 @@ static int write_services(struct store_mirror *m, struct store_txn *t, struct ba
                           struct err *e)
 {
 	int rc = 0;
-	qsort(b->removed, b->nremoved, sizeof(*b->removed), cmp_removed);
+	if (b->nremoved)
+		qsort(b->removed, b->nremoved, sizeof(*b->removed), cmp_removed);
 	for (size_t i = 0; i < b->nremoved && !rc; i++) {
 		char *full = xasprintf("%s/%s", m->repo, b->removed[i].path);
 		rc = fileio_remove_pruning(full, m->repo, e);
 		free(full);
 	}
-	qsort(b->touched, b->ntouched, sizeof(*b->touched), cmp_touched);
+	if (b->ntouched)
+		qsort(b->touched, b->ntouched, sizeof(*b->touched), cmp_touched);
 	struct buf yaml;
 	buf_init(&yaml, 0);
 	for (size_t i = 0; i < b->ntouched && !rc; i++) {
