@@ -3,6 +3,7 @@
 # 1, 16 and 64 clients (every acknowledged change durable), the disk's own
 # sync-write rate in the same run, cold start to a listening port with 1,000
 # services, and RSS with 1,000 services after the load.
+# Load comes from wrk (bench/register.lua posts varied payloads).
 # usage: daemon_bench.sh BUILD_DIR SCRATCH_DIR
 set -e
 BUILD=$1
@@ -40,8 +41,10 @@ pid=$!
 until curl -sf http://127.0.0.1:$port/healthz >/dev/null; do :; done
 echo "register over HTTP, keep-alive, durable (target >= 20,000 req/s at 64 clients, p99 <= 10 ms):"
 for c in 1 16 64; do
-	"$BUILD/bench/register_bench" 127.0.0.1 $port "$API_TOKEN" $c 5 1000
+	printf "%3d clients: " $c
+	wrk -t$(( c < 2 ? 1 : 2 )) -c$c -d5s -s bench/register.lua "http://127.0.0.1:$port" -- "$API_TOKEN" 1000 | tail -n 1
 done
+echo "LMDB file after the load: $(du -k "$DIR/c/services.lmdb/data.mdb" | cut -f1) KiB"
 echo "RSS after the load, 1,000 services: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status) ($(awk '/RssAnon/ {print $2, $3}' /proc/$pid/status) anonymous; target <= 20 MB)"
 kill $pid; wait $pid || true
 

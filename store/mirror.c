@@ -236,16 +236,6 @@ static int cmp_touched(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static int write_repo_file(struct store_mirror *m, const char *rel, const struct buf *content,
-                           struct err *e)
-{
-	char *full = xasprintf("%s/%s", m->repo, rel);
-	int rc = fileio_write_atomic_flags(full, m->tmp_dir, content->data, content->len,
-	                                   FILEIO_NOSYNC, NULL, e);
-	free(full);
-	return rc;
-}
-
 static int cmp_removed(const void *a, const void *b)
 {
 	return strcmp(((const struct removed *)a)->path, ((const struct removed *)b)->path);
@@ -266,34 +256,25 @@ static void mark_rewritten(struct batch *b, const char *path)
 		p->rewritten = 1;
 }
 
-/* Write (and stage in its group) one file whose bytes are in content. */
-static int write_and_stage(struct store_mirror *m, struct batch *b, size_t group, char *rel,
-                           struct buf *content, struct err *e)
+/* Stage one file whose bytes are in content (taken) in a group's commit. */
+static void stage(struct batch *b, size_t group, char *rel, struct buf *content)
 {
-	int rc = write_repo_file(m, rel, content, e);
 	mark_rewritten(b, rel);
 	size_t len;
 	char *data = buf_detach(content, &len);
 	staged_add(&b->groups[group].staged, rel, data, len);
-	return rc;
 }
 
 /*
- * Bring the work tree to the current state of everything in the batch:
- * removed paths first, then each touched service's YAML (a service moved
- * onto a removed path is thus written back, and its removal not staged).
+ * Render the current state of everything in the batch, inside the read
+ * transaction: each touched service's YAML (the last author to touch it
+ * commits it), and removals for the paths no service stands on any more.
  */
-static int write_services(struct store_mirror *m, struct store_txn *t, struct batch *b,
-                          struct err *e)
+static int render_services(struct store_txn *t, struct batch *b)
 {
 	int rc = 0;
 	if (b->nremoved)
 		qsort(b->removed, b->nremoved, sizeof(*b->removed), cmp_removed);
-	for (size_t i = 0; i < b->nremoved && !rc; i++) {
-		char *full = xasprintf("%s/%s", m->repo, b->removed[i].path);
-		rc = fileio_remove_pruning(full, m->repo, e);
-		free(full);
-	}
 	if (b->ntouched)
 		qsort(b->touched, b->ntouched, sizeof(*b->touched), cmp_touched);
 	struct buf yaml;
@@ -303,12 +284,11 @@ static int write_services(struct store_mirror *m, struct store_txn *t, struct ba
 			continue; /* a later change of the same service commits it */
 		struct store_record r;
 		if (store_db_get(t, b->touched[i].id, &r, NULL))
-			continue; /* deleted since: its path_before was removed above */
+			continue; /* deleted since: its path_before is removed */
 		rc = store_yaml_emit_record(&r, &yaml);
 		if (!rc)
-			rc = write_and_stage(m, b, b->touched[i].group,
-			                     store_naming_service_path(r.host, r.container_name),
-			                     &yaml, e);
+			stage(b, b->touched[i].group,
+			      store_naming_service_path(r.host, r.container_name), &yaml);
 		store_record_release(&r);
 	}
 	buf_release(&yaml);
@@ -319,8 +299,8 @@ static int write_services(struct store_mirror *m, struct store_txn *t, struct ba
 	return rc;
 }
 
-static int write_json_file(struct store_mirror *m, struct batch *b, size_t group, const char *rel,
-                           const json_t *v, struct err *e)
+static int render_json_file(struct batch *b, size_t group, const char *rel, const json_t *v,
+                            struct err *e)
 {
 	struct buf yaml;
 	buf_init(&yaml, 0);
@@ -328,8 +308,50 @@ static int write_json_file(struct store_mirror *m, struct batch *b, size_t group
 	if (rc)
 		rc = err_set(e, ERR_INVAL, "cannot emit '%s'", rel);
 	else
-		rc = write_and_stage(m, b, group, xstrdup(rel), &yaml, e);
+		stage(b, group, xstrdup(rel), &yaml);
 	buf_release(&yaml);
+	return rc;
+}
+
+static int render_batch(struct store_txn *t, struct batch *b, struct err *e)
+{
+	int rc = render_services(t, b);
+	if (rc)
+		return err_set(e, rc, "cannot render the inventory files");
+	if (b->groups_file_group != SIZE_MAX) {
+		json_t *groups = store_group_list(t);
+		rc = render_json_file(b, b->groups_file_group, STORE_GROUPS_FILE, groups, e);
+		json_decref(groups);
+	}
+	if (!rc && b->exposure_file_group != SIZE_MAX)
+		rc = render_json_file(b, b->exposure_file_group, STORE_EXPOSURE_FILE,
+		                      store_db_exposure(t), e);
+	return rc;
+}
+
+/* Bring the work tree to the rendered state: removals first, then every file. */
+static int write_batch(struct store_mirror *m, struct batch *b, struct err *e)
+{
+	int rc = 0;
+	for (size_t i = 0; i < b->nremoved && !rc; i++) {
+		char *full = xasprintf("%s/%s", m->repo, b->removed[i].path);
+		rc = fileio_remove_pruning(full, m->repo, e);
+		free(full);
+	}
+	for (size_t g = 0; g < b->ngroups && !rc; g++) {
+		const struct staged *st = &b->groups[g].staged;
+		for (size_t i = 0; i < st->n && !rc; i++) {
+			if (!st->v[i].data)
+				continue;
+			char *full = xasprintf("%s/%s", m->repo, st->v[i].path);
+			rc = fileio_write_atomic_flags(full, m->tmp_dir, st->v[i].data, st->v[i].len,
+			                               FILEIO_NOSYNC, NULL, e);
+			free(full);
+		}
+	}
+	/* One flush for the whole batch instead of one fsync per file. */
+	if (!rc && b->ngroups)
+		rc = fileio_syncfs(m->repo, e);
 	return rc;
 }
 
@@ -369,27 +391,6 @@ static int commit_group(struct store_mirror *m, struct author_group *g, int *com
 	return rc;
 }
 
-/* Write the batch's files, then one commit per author; caller holds the lock and txn. */
-static int commit_batch(struct store_mirror *m, struct store_txn *t, struct batch *b, int *commits,
-                        struct err *e)
-{
-	int rc = write_services(m, t, b, e);
-	if (!rc && b->groups_file_group != SIZE_MAX) {
-		json_t *groups = store_group_list(t);
-		rc = write_json_file(m, b, b->groups_file_group, STORE_GROUPS_FILE, groups, e);
-		json_decref(groups);
-	}
-	if (!rc && b->exposure_file_group != SIZE_MAX)
-		rc = write_json_file(m, b, b->exposure_file_group, STORE_EXPOSURE_FILE,
-		                     store_db_exposure(t), e);
-	/* One flush for the whole batch instead of one fsync per file. */
-	if (!rc && b->ngroups)
-		rc = fileio_syncfs(m->repo, e);
-	for (size_t i = 0; i < b->ngroups && !rc; i++)
-		rc = commit_group(m, &b->groups[i], commits, e);
-	return rc;
-}
-
 /* Move the cursor past the batch and remember which commit we made last. */
 static int advance(struct store_mirror *m, struct store_db *db, uint64_t seq, struct err *e)
 {
@@ -423,8 +424,16 @@ static int drain_one(struct store_mirror *m, struct store_db *db, int *done, int
 	rc = store_journal_read(t, cursor, BATCH_MAX, collect, &b, e);
 	*done = b.last_seq == 0;
 	if (!rc)
-		rc = commit_batch(m, t, &b, commits, e);
+		rc = render_batch(t, &b, e);
+	/*
+	 * End the read transaction before the slow part: a reader held across
+	 * file and git work keeps LMDB from reusing pages and the file grows.
+	 */
 	store_txn_abort(t);
+	if (!rc)
+		rc = write_batch(m, &b, e);
+	for (size_t i = 0; i < b.ngroups && !rc; i++)
+		rc = commit_group(m, &b.groups[i], commits, e);
 	if (!rc && b.last_seq)
 		rc = advance(m, db, b.last_seq, e);
 	batch_release(&b);
