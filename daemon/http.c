@@ -72,6 +72,17 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 	return rc;
 }
 
+/* Build a deferred reply (exactly once) and let http_stop() know. */
+static void run_finish(struct http_server *s, struct request_ctx *ctx, struct http_response *res)
+{
+	ctx->finish(ctx->finish_arg, res);
+	ctx->finish = NULL;
+	pthread_mutex_lock(&s->lock);
+	if (--s->pending == 0)
+		pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -100,12 +111,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	res.status = 500;
 	buf_init(&res.body, 0);
 	if (ctx->finish && ctx->resumed) {
-		ctx->finish(ctx->finish_arg, &res);
-		ctx->finish = NULL;
-		pthread_mutex_lock(&s->lock);
-		if (--s->pending == 0)
-			pthread_cond_broadcast(&s->idle);
-		pthread_mutex_unlock(&s->lock);
+		run_finish(s, ctx, &res);
 	} else {
 		client_ip(conn, ctx->ip, sizeof(ctx->ip));
 		ctx->req.method = method;
@@ -130,12 +136,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
 	(void)conn;
 	(void)toe;
 	struct request_ctx *ctx = *con_cls;
 	if (!ctx)
 		return;
+	if (ctx->finish) {
+		/*
+		 * The client left while its reply was deferred. MHD only gets here
+		 * after http_resume(), so the work is done: finish it for nothing.
+		 */
+		struct http_response res = {0};
+		buf_init(&res.body, 0);
+		run_finish(cls, ctx, &res);
+		buf_release(&res.body);
+		free(res.allow);
+		free(res.www_authenticate);
+	}
 	buf_release(&ctx->req.body);
 	free(ctx);
 	*con_cls = NULL;

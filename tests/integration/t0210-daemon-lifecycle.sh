@@ -95,6 +95,21 @@ test_expect_success 'SIGHUP reloads settings.yml' '
 	test_jq ".api_token.value != \"$API_TOKEN\"" s2
 '
 
+test_expect_success 'clients that leave before their reply do not wedge the daemon' '
+	python3 - "$PORT" "$API_TOKEN" <<-\PY
+	import json, socket, sys
+	port, token = int(sys.argv[1]), sys.argv[2]
+	for k in range(20):
+	    s = socket.create_connection(("127.0.0.1", port))
+	    for i in range(10):
+	        body = json.dumps({"host": "gone", "container_name": "c%d-%d" % (k, i)}).encode()
+	        s.sendall(b"POST /api/v1/register HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+	                  token.encode() + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+	    s.close()
+	PY
+	curl -sf "$BASE_URL/healthz" >/dev/null
+'
+
 test_expect_success 'SIGTERM: in-flight work is committed to git, exit 0' '
 	echo "{\"host\": \"late\", \"container_name\": \"one\"}" >late.json &&
 	curl -sf -H "$AUTH" -d @late.json "$BASE_URL/api/v1/register" >/dev/null &&
