@@ -84,6 +84,20 @@ test_expect_success 'a body over 1 MiB is a 413 and changes nothing' '
 	test "$code" = 413 && test_jq ".error == \"Request body too large\"" body
 '
 
+test_expect_success 'a CLI import while the daemon serves registers: both land, repo sound' '
+	python3 -c "import json; print(json.dumps([{\"host\": \"cli\", \"container_name\": \"c%03d\" % i} for i in range(300)]))" >cli.json &&
+	{ python3 -c "$CLIENTS" "$PORT" "$API_TOKEN" >/dev/null & } &&
+	clients=$! &&
+	"$PORTOLAN" import cli.json >out &&
+	wait $clients &&
+	grep "300 created" out &&
+	wait_for "curl -sf $BASE_URL/healthz | jq -e \".journal_lag == 0\"" 20 &&
+	curl -sf -H "$AUTH" "$BASE_URL/api/v1/services?host=cli" | jq -e "length == 300" &&
+	test "$(find "$INV/services/cli" -name "*.yml" | wc -l)" -eq 300 &&
+	git -C "$INV" fsck --strict 2>&1 &&
+	test -z "$(git -C "$INV" status --porcelain)"
+'
+
 test_expect_success 'SIGHUP reloads settings.yml' '
 	curl -sf -H "$AUTH" "$BASE_URL/api/v1/settings" >s1 &&
 	test_jq ".stale_after.value == 300 and .stale_after.source == \"default\"" s1 &&
