@@ -37,8 +37,9 @@ struct store_git {
 	git_odb *pack_odb;
 	git_odb_backend *mempack; /* owned by pack_odb */
 	git_odb *saved_odb;       /* the repository's own database, put back after */
-	char *workdir;    /* as given to store_git_open */
-	int inited;       /* git_libgit2_init succeeded, so free must shut down */
+	int fanout_made;          /* objects/00..ff made by this process (see make_fanout) */
+	char *workdir;            /* as given to store_git_open */
+	int inited;               /* git_libgit2_init succeeded, so free must shut down */
 };
 
 /* Lock files a process killed with -9 may leave; relative to the git dir. */
@@ -109,9 +110,10 @@ static int remove_stale_in(const char *dir, int pack_dir, struct err *e)
 {
 	DIR *d = opendir(dir);
 	int rc = 0;
-	if (!d)
-		return errno == ENOENT ? 0
-		                       : err_set(e, ERR_IO, "cannot open '%s': %s", dir, strerror(errno));
+	if (!d) /* nothing to sweep; a write there fails and says so */
+		return errno == ENOENT || errno == ENOTDIR
+		           ? 0
+		           : err_set(e, ERR_IO, "cannot open '%s': %s", dir, strerror(errno));
 	struct dirent *de;
 	while (!rc && (de = readdir(d))) {
 		if (pack_dir ? !stale_in_pack_dir(dir, de->d_name)
@@ -312,7 +314,7 @@ static int stage_blob_in_memory(struct store_git *g, const struct store_git_file
 {
 	if (git_odb_hash(id, f->data, f->len, GIT_OBJECT_BLOB) < 0)
 		return -1;
-	if (git_odb_exists_ext(g->pack_odb, id, GIT_ODB_LOOKUP_NO_REFRESH))
+	if (git_odb_exists_ext(g->pack_odb, id, GIT_ODB_LOOKUP_NO_REFRESH) == 1)
 		return 0;
 	return g->mempack->write(g->mempack, id, f->data, f->len, GIT_OBJECT_BLOB);
 }
@@ -327,8 +329,8 @@ static int stage_buffer(struct store_git *g, const struct store_git_file *f, str
 {
 	if (!f->data)
 		return git_index_remove_bypath(g->index, f->path) < 0
-		               ? git_fail(e, ERR_GIT, "unstage", f->path)
-		               : 0;
+		           ? git_fail(e, ERR_GIT, "unstage", f->path)
+		           : 0;
 	git_index_entry entry;
 	memset(&entry, 0, sizeof(entry));
 	entry.mode = GIT_FILEMODE_BLOB;
@@ -342,6 +344,27 @@ static int stage_buffer(struct store_git *g, const struct store_git_file *f, str
 }
 
 /*
+ * Loose objects live in objects/00..ff. Loose writes for thousands of blobs
+ * used to create all 256 as a side effect; once those blobs go to a pack,
+ * the next small commits would instead pay a mkdir for most of their
+ * objects (a quarter of a millisecond each on a slow disk). Make them all
+ * once, at the first packed commit. Best effort: a loose write makes a
+ * missing one itself.
+ */
+static void make_fanout(struct store_git *g)
+{
+	if (g->fanout_made)
+		return;
+	const char *gitdir = git_repository_path(g->repo);
+	for (int i = 0; i < 256; i++) {
+		char *dir = xasprintf("%sobjects/%02x", gitdir, i);
+		(void)mkdir(dir, 0777); /* less the umask, as libgit2 does */
+		free(dir);
+	}
+	g->fanout_made = 1;
+}
+
+/*
  * Start a packed commit: swap in an object database whose top backend
  * keeps every write in memory. A fresh database each time, so nothing it
  * cached can outlive the memory objects it came from.
@@ -351,6 +374,7 @@ static int pack_begin(struct store_git *g, struct err *e)
 	char *objects = xasprintf("%sobjects", git_repository_path(g->repo));
 	git_odb_backend *mempack = NULL;
 	int rc = 0;
+	make_fanout(g);
 	if (git_odb_open(&g->pack_odb, objects) < 0 || git_mempack_new(&mempack) < 0) {
 		rc = git_fail(e, ERR_GIT, "open objects of", g->workdir);
 		goto out;
@@ -429,8 +453,9 @@ static int write_pack(struct store_git *g, const git_oid *tree_id, struct err *e
 {
 	git_packbuilder *pb = NULL;
 	git_buf pack = GIT_BUF_INIT;
-	git_odb_writepack *wp = NULL;
+	git_indexer *idx = NULL;
 	git_indexer_progress stats;
+	char *dir = xasprintf("%sobjects/pack", git_repository_path(g->repo));
 	int rc = 0;
 	if (git_packbuilder_new(&pb, g->repo) < 0 || add_new_objects(g, pb, tree_id, NULL) < 0)
 		goto fail;
@@ -439,20 +464,25 @@ static int write_pack(struct store_git *g, const git_oid *tree_id, struct err *e
 	/*
 	 * Built in memory and handed over in one piece: the indexer maps and
 	 * unmaps its file once per append, and git_packbuilder_write appends
-	 * twice per object.
+	 * twice per object. The directory is named here, not left to the
+	 * database's pack backend: when objects/pack is missing or not a
+	 * directory, that one writes its pack to "/" and reports success.
 	 */
+	(void)mkdir(dir, 0777); /* git init makes it; someone may have removed it */
 	if (git_packbuilder_write_buf(&pack, pb) < 0 ||
-	    git_odb_write_pack(&wp, g->pack_odb, NULL, NULL) < 0 ||
-	    wp->append(wp, pack.ptr, pack.size, &stats) < 0 || wp->commit(wp, &stats) < 0)
+	    git_indexer_new(&idx, dir, 0, NULL, NULL) < 0 ||
+	    git_indexer_append(idx, pack.ptr, pack.size, &stats) < 0 ||
+	    git_indexer_commit(idx, &stats) < 0)
 		goto fail;
 	goto out;
 fail:
 	rc = git_fail(e, ERR_GIT, "write pack of", g->workdir);
 out:
-	if (wp)
-		wp->free(wp);
+	if (idx)
+		git_indexer_free(idx);
 	git_buf_dispose(&pack);
 	git_packbuilder_free(pb);
+	free(dir);
 	return rc;
 }
 
@@ -534,7 +564,10 @@ out:
  * Order matters for crashes: objects first (invisible until referenced),
  * then the index, then the ref. An index written before the ref moves
  * means a restart never sees a HEAD newer than its index, which would make
- * the next commit revert files it does not name.
+ * the next commit revert files it does not name. A packed commit keeps its
+ * blobs and trees in memory until the pack holding them is in
+ * objects/pack, before the index (whose entries and tree cache name them)
+ * is written; its commit object is written loose afterwards.
  */
 /* Stage entry i of what a commit call was given. */
 typedef int (*stage_fn)(struct store_git *g, const void *items, size_t i, struct err *e);

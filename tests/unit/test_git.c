@@ -401,7 +401,7 @@ static void test_external_commit_and_lost_index(void **state)
 	assert_fsck_clean(f);
 }
 
-#define CRASH_FILES 30
+#define CRASH_FILES        30
 #define CRASH_FILES_PACKED 100 /* above the pack threshold (64) */
 
 static void crash_paths(char names[][48], const char *paths[], int n)
@@ -563,14 +563,16 @@ static void big_batch(struct fx *f, struct big *b, int rev)
 	struct err e = {0};
 	for (int i = 0; i < BIG; i++) {
 		snprintf(b->names[i], sizeof(b->names[i]), "services/h%d/svc-%03d.yml", i % 5, i);
-		snprintf(b->texts[i], sizeof(b->texts[i]), "host: h%d\ncontainer_name: svc-%03d\nrev: %d\n",
-		         i % 5, i, i % 3 == 0 ? rev : 0);
+		snprintf(b->texts[i], sizeof(b->texts[i]),
+		         "host: h%d\ncontainer_name: svc-%03d\nrev: %d\n", i % 5, i,
+		         i % 3 == 0 ? rev : 0);
 		char *path = xasprintf("%s/%s", f->repo, b->names[i]);
 		if (fileio_write_atomic_flags(path, NULL, b->texts[i], strlen(b->texts[i]),
 		                              FILEIO_NOSYNC, NULL, &e))
 			fail_msg("write: %s", e.msg);
 		free(path);
-		b->files[i] = (struct store_git_file){b->names[i], b->texts[i], strlen(b->texts[i])};
+		b->files[i] =
+		    (struct store_git_file){b->names[i], b->texts[i], strlen(b->texts[i])};
 	}
 }
 
@@ -719,7 +721,8 @@ static void test_stale_pack_files_removed(void **state)
 	store_git_free(f->g);
 	f->g = NULL;
 	static const char *const stale[] = {
-	    "objects/pack/pack_git2_0123456789abcdef", "objects/pack/pack_git2_0123456789abidx.lock",
+	    "objects/pack/pack_git2_0123456789abcdef",
+	    "objects/pack/pack_git2_0123456789abidx.lock",
 	    "objects/pack/pack-0123456789012345678901234567890123456789.idx"};
 	for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++)
 		touch(f, stale[i]);
@@ -732,6 +735,44 @@ static void test_stale_pack_files_removed(void **state)
 	assert_int_equal(count_field(f, "garbage"), 0);
 	assert_big_in_head(f, b);
 	assert_fsck_clean(f);
+	free(b);
+}
+
+/*
+ * A pack that cannot be written (objects/pack is a file) fails the commit
+ * and leaves the index and HEAD alone; once repaired, the next one works.
+ */
+static void test_failed_pack_write(void **state)
+{
+	struct fx *f = *state;
+	struct err e = {0};
+	struct big *b = xcalloc(1, sizeof(*b));
+	put(f, "README", "inventory\n");
+	assert_int_equal(commit1(f, "README", "start"), 1);
+	char *pack = xasprintf("%s/.git/objects/pack", f->repo);
+	char *away = xasprintf("%s/.git/objects/pack.away", f->repo);
+	assert_int_equal(rename(pack, away), 0);
+	touch(f, "objects/pack");
+	big_batch(f, b, 1);
+	int committed = -1;
+	assert_int_equal(
+	    store_git_commit_files(f->g, b->files, BIG, "A", "a@x", "bulk", &committed, NULL, &e),
+	    ERR_GIT);
+	assert_int_equal(committed, -1);
+	assert_int_equal(unlink(pack), 0);
+	assert_int_equal(rename(away, pack), 0);
+	assert_int_equal(git_cli(f, "rev-list --count HEAD"), 0);
+	assert_string_equal(f->out.data, "1\n");
+	assert_int_equal(git_cli(f, "ls-files"), 0);
+	assert_string_equal(f->out.data, "README\n");
+	assert_fsck_clean(f);
+	assert_int_equal(commit_files(f, b->files, BIG, NULL), 1);
+	assert_big_in_head(f, b);
+	assert_fsck_clean(f);
+	assert_int_equal(git_cli(f, "status --porcelain"), 0);
+	assert_string_equal(f->out.data, "");
+	free(away);
+	free(pack);
 	free(b);
 }
 
@@ -753,6 +794,7 @@ int main(int argc, char **argv)
 	    T(test_large_commit_writes_a_pack),
 	    T(test_large_commit_by_path),
 	    T(test_stale_pack_files_removed),
+	    T(test_failed_pack_write),
 	    T(test_kill9_then_reopen_is_fsck_clean),
 	    T(test_kill9_packed_then_reopen_is_fsck_clean),
 #undef T
