@@ -22,6 +22,34 @@ struct key_spec {
 };
 
 /* Key order here is the canonical order. */
+/* Nesting depth of a JSON value: 1 for a scalar or an empty container. */
+static int json_depth(const json_t *v)
+{
+	int deepest = 0;
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *c;
+		json_object_foreach ((json_t *)v, k, c) {
+			int d = json_depth(c);
+			if (d > deepest)
+				deepest = d;
+			if (deepest > STORE_LIST_MAX_DETAILS_DEPTH)
+				break; /* deep enough to refuse: stop before the stack is */
+		}
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *c;
+		json_array_foreach ((json_t *)v, i, c) {
+			int d = json_depth(c);
+			if (d > deepest)
+				deepest = d;
+			if (deepest > STORE_LIST_MAX_DETAILS_DEPTH)
+				break;
+		}
+	}
+	return deepest + 1;
+}
+
 static const struct key_spec network_keys[] = {
     {"name", K_STR},
     {"aliases", K_STR_LIST},
@@ -151,10 +179,17 @@ static json_t *canon_key(enum item_kind kind, const json_t *val, const json_t *l
 	case K_OPT_OBJ:
 		if (absent_or_null)
 			return json_null();
-		if (json_is_object(val))
-			return json_deep_copy(val);
-		store_verr_add(v, loc, "dict_type", "Input should be a valid dictionary");
-		return NULL;
+		if (!json_is_object(val)) {
+			store_verr_add(v, loc, "dict_type", "Input should be a valid dictionary");
+			return NULL;
+		}
+		if (json_depth(val) > STORE_LIST_MAX_DETAILS_DEPTH) {
+			/* The mirrored YAML file must read back: its reader stops at a depth. */
+			store_verr_add(v, loc, "too_deep", "Nested more than %d levels",
+			               STORE_LIST_MAX_DETAILS_DEPTH);
+			return NULL;
+		}
+		return json_deep_copy(val);
 	}
 	return NULL;
 }

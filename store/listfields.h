@@ -34,4 +34,10 @@ int store_list_is_field(const char *name);
 int store_list_canon(const char *field, const json_t *value, const json_t *loc,
                      struct store_verr *v, char **out);
 
+/*
+ * Deepest `details` object accepted (itself = 1): the service's YAML file
+ * nests it 4 levels down and the YAML reader stops at STORE_YAML_MAX_DEPTH.
+ */
+#define STORE_LIST_MAX_DETAILS_DEPTH 32
+
 #endif

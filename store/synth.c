@@ -72,11 +72,33 @@ static int ranks_before(const json_t *a, const json_t *b)
 	return strcasecmp(str_member(a, "layer"), str_member(b, "layer")) < 0;
 }
 
+/* The URL an observation stands for, or NULL when it would not be a valid one. */
+static char *observation_url(const json_t *o)
+{
+	const char *p;
+	size_t n;
+	trimmed_prefix(o, &p, &n);
+	struct buf b;
+	buf_init(&b, 0);
+	buf_addf(&b, "%s://%s/", json_is_true(json_object_get(o, "tls")) ? "https" : "http",
+	         str_member(o, "hostname"));
+	if (n)
+		buf_addf(&b, "%.*s/", (int)n, p);
+	char *url = buf_detach(&b, NULL);
+	/* A label typo (a space, a control byte) must not produce a URL the repo refuses. */
+	if (!store_url_is_http(url) || strlen(url) > STORE_MAX_STRING) {
+		free(url);
+		return NULL;
+	}
+	return url;
+}
+
 /* The URL of the best candidate observation for one direction, or NULL. */
 static char *winner_url(const json_t *obs, const json_t *exposure, const char *host,
                         const char *direction)
 {
 	const json_t *best = NULL;
+	char *best_url = NULL;
 	size_t i;
 	json_t *o;
 	json_array_foreach ((json_t *)obs, i, o) {
@@ -86,21 +108,16 @@ static char *winner_url(const json_t *obs, const json_t *exposure, const char *h
 		           direction))
 			continue;
 		/* Strictly better only, so ties keep payload order. */
-		if (!best || ranks_before(o, best))
-			best = o;
+		if (best && !ranks_before(o, best))
+			continue;
+		char *url = observation_url(o);
+		if (!url)
+			continue;
+		free(best_url);
+		best = o;
+		best_url = url;
 	}
-	if (!best)
-		return NULL;
-	const char *p;
-	size_t n;
-	trimmed_prefix(best, &p, &n);
-	struct buf b;
-	buf_init(&b, 0);
-	buf_addf(&b, "%s://%s/", json_is_true(json_object_get(best, "tls")) ? "https" : "http",
-	         str_member(best, "hostname"));
-	if (n)
-		buf_addf(&b, "%.*s/", (int)n, p);
-	return buf_detach(&b, NULL);
+	return best_url;
 }
 
 static void synthesize_one(char **url, int *source, const json_t *obs, const json_t *exposure,

@@ -56,7 +56,10 @@ static void check_yaml(const struct store_record *r)
 	buf_init(&a, 0);
 	buf_init(&b, 0);
 	CHECK(!store_yaml_emit_record(r, &a));
-	CHECK(!store_yaml_parse_record(&q, a.data, a.len, "fuzz.yml", &e));
+	if (store_yaml_parse_record(&q, a.data, a.len, "fuzz.yml", &e)) {
+		fprintf(stderr, "emitted YAML does not read back: %s\n%s", e.msg, a.data);
+		abort();
+	}
 	CHECK(q.id == r->id && store_record_equal(r, &q, STORE_FIELD_INVENTORY));
 	CHECK(!store_yaml_emit_record(&q, &b));
 	CHECK(a.len == b.len && !memcmp(a.data, b.data, a.len));

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "../../common/buf.h"
 #include "../../store/listfields.h"
 #include "../../common/err.h"
 #include "../../common/banned.h"
@@ -69,6 +70,37 @@ static void assert_one_problem(const char *field, const char *in, const char *lo
 	assert_int_equal(json_array_size(v.details), 1);
 	assert_problem(&v, 0, loc, type, msg);
 	store_verr_release(&v);
+}
+
+/* {"a":{"a":...}} nested depth levels deep, as an observation's details. */
+static int canon_details_depth(int depth)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	buf_adds(&b, "[{\"layer\":\"t\",\"details\":");
+	for (int i = 1; i < depth; i++)
+		buf_adds(&b, "{\"a\":");
+	buf_adds(&b, "{}");
+	for (int i = 1; i < depth; i++)
+		buf_addc(&b, '}');
+	buf_adds(&b, "}]");
+	json_t *v = json_loads(b.data, 0, NULL);
+	struct store_verr verr;
+	store_verr_init(&verr);
+	char *out = NULL;
+	int rc = store_list_canon("exposure_observations", v, NULL, &verr, &out);
+	free(out);
+	store_verr_release(&verr);
+	json_decref(v);
+	buf_release(&b);
+	return rc;
+}
+
+static void test_details_depth_limit(void **state)
+{
+	(void)state;
+	assert_int_equal(canon_details_depth(STORE_LIST_MAX_DETAILS_DEPTH), 0);
+	assert_int_equal(canon_details_depth(STORE_LIST_MAX_DETAILS_DEPTH + 1), ERR_INVAL);
 }
 
 static void test_is_field(void **state)
@@ -329,6 +361,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_is_field),
+	    cmocka_unit_test(test_details_depth_limit),
 	    cmocka_unit_test(test_networks_canonical),
 	    cmocka_unit_test(test_exposed_ports_canonical),
 	    cmocka_unit_test(test_published_ports_coercions),

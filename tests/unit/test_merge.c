@@ -862,6 +862,22 @@ static void observation_layer_matches_setting_case_insensitively(void **state)
 	assert_int_equal(f->rec.internalurl_source, STORE_SRC_SYNTHESIZED);
 }
 
+static void invalid_candidate_url_is_skipped(void **state)
+{
+	struct fx *f = *state;
+	set_exposure(f, "{'layers':{'traefik':'internal'},'hosts':{}}");
+	set_str(&f->rec.host, "docker01");
+	/* A typo'd hostname would outrank the valid one (TLS) but is no URL. */
+	set_obs(f, "[{'layer':'traefik','hostname':'a b','tls':true},"
+	           "{'layer':'traefik','hostname':'ok.lan','tls':false}]");
+	store_synthesize(&f->rec, f->exposure);
+	assert_str(f->rec.internalurl, "http://ok.lan/");
+	set_obs(f, "[{'layer':'traefik','hostname':'a b','tls':true}]");
+	store_synthesize(&f->rec, f->exposure);
+	assert_null(f->rec.internalurl);
+	assert_int_equal(f->rec.internalurl_source, STORE_SRC_NONE);
+}
+
 static void neither_layer_produces_no_url(void **state)
 {
 	struct fx *f = *state;
@@ -1397,6 +1413,7 @@ int main(int argc, char **argv)
 	    T(direction_neither_when_unset),
 	    T(direction_layer_match_case_insensitive),
 	    T(observation_layer_matches_setting_case_insensitively),
+	    T(invalid_candidate_url_is_skipped),
 	    T(neither_layer_produces_no_url),
 	    T(per_host_override_changes_layer_direction),
 	    T(each_direction_synthesized_independently),
