@@ -14,6 +14,7 @@
 #include "../store/payload.h"
 #include "../store/repo.h"
 #include "app.h"
+#include "settings.h"
 #include "../common/banned.h"
 
 /* Payloads per durable transaction during an import. */
@@ -143,15 +144,9 @@ static int cmp_item(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static int ownership_from_env(void)
+static int apply_all(struct app *a, struct import_set *set, int ownership, size_t counts[4],
+                     struct err *e)
 {
-	const char *s = getenv("REGISTER_FIELD_OWNERSHIP");
-	return s && !strcmp(s, "notifier_wins") ? STORE_NOTIFIER_WINS : STORE_USER_WINS;
-}
-
-static int apply_all(struct app *a, struct import_set *set, size_t counts[4], struct err *e)
-{
-	int ownership = ownership_from_env();
 	int64_t now = (int64_t)time(NULL);
 	int rc = 0;
 	for (size_t start = 0; start < set->n && !rc; start += IMPORT_TXN_BATCH) {
@@ -196,7 +191,13 @@ int cli_import(const char *config, int argc, char **argv)
 	}
 	size_t counts[4] = {0};
 	int commits = 0;
-	if (apply_all(&a, &set, counts, &e) || store_mirror_drain(a.mirror, a.db, &commits, &e)) {
+	/* The same ownership rule the daemon applies (env > settings.yml > default). */
+	struct settings *s = NULL;
+	int ownership =
+	    settings_read(&s, config, NULL, &e) ? STORE_USER_WINS : s->register_field_ownership;
+	settings_free(s);
+	if (apply_all(&a, &set, ownership, counts, &e) ||
+	    store_mirror_drain(a.mirror, a.db, &commits, &e)) {
 		fprintf(stderr, "import: %s\n", e.msg);
 	} else {
 		printf("imported %zu payloads: %zu created, %zu updated, %zu unchanged, %zu "

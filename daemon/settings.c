@@ -728,17 +728,21 @@ static void write_example(struct settings *s)
 
 /* ---- the API ---- */
 
-int settings_load(struct settings **out, const char *config_dir,
-                  const char *(*getenv_fn)(const char *), struct err *e)
+static int load(struct settings **out, const char *config_dir,
+                const char *(*getenv_fn)(const char *), int write_files, struct err *e)
 {
 	struct settings *s = xcalloc(1, sizeof(*s));
-	int rc;
+	int rc = 0;
 	s->config_dir = xstrdup(config_dir);
-	if ((rc = fileio_mkdirs(config_dir, e)))
+	if (write_files && (rc = fileio_mkdirs(config_dir, e)))
 		goto out;
 	set_defaults(s);
 	load_yaml(s);
 	load_env(s, getenv_fn ? getenv_fn : real_getenv);
+	if (!write_files) {
+		*out = s;
+		return 0;
+	}
 	if (!s->api_token &&
 	    (rc = keep_secret(s, SETTINGS_API_TOKEN, "api_token", &s->api_token_generated, e)))
 		goto out;
@@ -751,6 +755,18 @@ int settings_load(struct settings **out, const char *config_dir,
 out:
 	settings_free(s);
 	return rc;
+}
+
+int settings_load(struct settings **out, const char *config_dir,
+                  const char *(*getenv_fn)(const char *), struct err *e)
+{
+	return load(out, config_dir, getenv_fn, 1, e);
+}
+
+int settings_read(struct settings **out, const char *config_dir,
+                  const char *(*getenv_fn)(const char *), struct err *e)
+{
+	return load(out, config_dir, getenv_fn, 0, e);
 }
 
 void settings_free(struct settings *s)

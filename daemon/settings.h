@@ -83,6 +83,14 @@ struct settings {
  */
 int settings_load(struct settings **out, const char *config_dir,
                   const char *(*getenv_fn)(const char *), struct err *e);
+/*
+ * Like settings_load, but writes nothing: no secrets are generated (so
+ * api_token/secret_key may be NULL) and no example file is written. For
+ * CLI commands that only read settings (the daemon still prints a token it
+ * generates on its first start).
+ */
+int settings_read(struct settings **out, const char *config_dir,
+                  const char *(*getenv_fn)(const char *), struct err *e);
 /* Free s and everything it holds; NULL is fine. */
 void settings_free(struct settings *s);
 

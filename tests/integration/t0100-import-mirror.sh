@@ -65,6 +65,17 @@ test_expect_success 'a live-only change (docker status) makes no commit' '
 	test_cmp before after
 '
 
+test_expect_success 'import follows register_field_ownership from settings.yml' '
+	jq ".group_name = \"Renamed\"" "$EXAMPLES"/payloads/*-docker01-sonarr.json >g.json &&
+	"$PORTOLAN" import g.json >/dev/null &&
+	grep -x "group_name: Media" "$INV/services/docker01/sonarr.yml" &&
+	echo "register_field_ownership: notifier_wins" >"$DAEMON_CONFIG/settings.yml" &&
+	test_when_finished "rm -f \"$DAEMON_CONFIG/settings.yml\"" &&
+	"$PORTOLAN" import g.json >/dev/null &&
+	grep -x "group_name: Renamed" "$INV/services/docker01/sonarr.yml" &&
+	! test -e "$DAEMON_CONFIG/api_token"
+'
+
 test_expect_success 'an invalid payload is reported by file and field; nothing changes' '
 	"$PORTOLAN" export >before.json &&
 	echo "{\"host\": \"h\", \"container_name\": \"c\", \"sort_priority\": \"high\", \"networks\": [{\"name\": \"n\", \"bar\": 1}]}" >bad.json &&
