@@ -344,8 +344,8 @@ static int write_batch(struct store_mirror *m, struct batch *b, struct err *e)
 			if (!st->v[i].data)
 				continue;
 			char *full = xasprintf("%s/%s", m->repo, st->v[i].path);
-			rc = fileio_write_atomic_flags(full, m->tmp_dir, st->v[i].data, st->v[i].len,
-			                               FILEIO_NOSYNC, NULL, e);
+			rc = fileio_write_atomic_flags(full, m->tmp_dir, st->v[i].data,
+			                               st->v[i].len, FILEIO_NOSYNC, NULL, e);
 			free(full);
 		}
 	}
