@@ -1,6 +1,6 @@
 # portolan — one non-recursive Makefile. `make V=1` shows full commands.
 
-PKGS     := libgit2 yaml-0.1 libmicrohttpd libcurl libcmark lmdb jansson libsodium
+PKGS     := libgit2 yaml-0.1 libmicrohttpd libcurl libcmark lmdb jansson libsodium libdeflate
 BUILD    := build
 CC       ?= cc
 WARN     := -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
@@ -24,7 +24,10 @@ BIN_SRC  := $(wildcard daemon/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 BENCH_SRC:= $(wildcard bench/*.c)
 
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# site-templates/ is compiled in (render/assets.h); a changed file rebuilds it.
+ASSETS   := $(sort $(filter-out site-templates/README.md,$(wildcard site-templates/*)))
+ASSET_C  := $(BUILD)/gen/assets.c
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/assets.o
 BIN_OBJ  := $(BIN_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
@@ -42,6 +45,15 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(ASSET_C): render/embed-assets.sh $(ASSETS) Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  EMBED   $@")
+	$(Q)./render/embed-assets.sh $@ $(ASSETS)
+
+$(BUILD)/gen/assets.o: $(ASSET_C)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(filter-out -Wmissing-prototypes,$(CFLAGS)) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")

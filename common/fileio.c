@@ -101,12 +101,17 @@ static int mkdir_parent(const char *path, struct err *e)
 	return rc;
 }
 
+int fileio_same_content(const char *path, const void *data, size_t len)
+{
+	return same_content(path, data, len);
+}
+
 int fileio_write_atomic_flags(const char *path, const char *tmp_dir, const void *data, size_t len,
                               int flags, int *changed, struct err *e)
 {
 	if (changed)
 		*changed = 0;
-	if (same_content(path, data, len))
+	if (!(flags & FILEIO_NOCOMPARE) && same_content(path, data, len))
 		return 0;
 	static unsigned long counter;
 	char *tmp = tmp_dir ? xasprintf("%s/%ld.%lu.tmp", tmp_dir, (long)getpid(), ++counter)

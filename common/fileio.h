@@ -22,6 +22,10 @@ int fileio_write_atomic(const char *path, const void *data, size_t len, int *cha
                         struct err *e);
 /* Skip the per-file fsync: the caller syncs the filesystem once for a batch. */
 #define FILEIO_NOSYNC 1
+/* Write even when the file already holds these bytes (the caller knows it does not). */
+#define FILEIO_NOCOMPARE 2
+/* 1 when the file at path holds exactly these bytes, else 0. */
+int fileio_same_content(const char *path, const void *data, size_t len);
 /*
  * fileio_write_atomic with FILEIO_* flags and the temp file in tmp_dir
  * (same filesystem; NULL = beside the file), so that a writer killed

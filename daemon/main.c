@@ -9,6 +9,7 @@
 #include "../common/log.h"
 #include "cli.h"
 #include "serve.h"
+#include "sitegen.h"
 #include "../common/banned.h"
 
 #define PORTOLAN_VERSION "0.1.0"
@@ -48,6 +49,15 @@ static const struct command commands[] = {
      "Mirror pending changes, then replace the store's inventory with what the\n"
      "repo holds (hand edits included, once they validate). Live state of\n"
      "services that keep their id is kept. An invalid repo changes nothing.\n"},
+    {"render", sitegen_cmd_render, "build the static site from an inventory repo",
+     "usage: portolan render [--repo DIR] [--out DIR] [--templates DIR] [--images DIR]\n\n"
+     "Render every dashboard page (table, tiled, compact x group/stack/host x\n"
+     "URL-less shown/hidden) from an inventory repo alone (default\n"
+     "<config>/inventory) into DIR (default <config>/site), without LMDB or a\n"
+     "daemon: live fields (docker status, health) show as unknown. Files in\n"
+     "--templates DIR replace the built-in templates of the same name; icons\n"
+     "come from --images DIR (default <config>/images). Only changed files are\n"
+     "rewritten; pages get .gz siblings. SOURCE_DATE_EPOCH pins the time.\n"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

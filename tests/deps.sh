@@ -5,7 +5,7 @@ set -e
 
 PKGS="build-essential pkg-config git jq curl perl lmdb-utils clang
 libgit2-dev libyaml-dev libmicrohttpd-dev libcurl4-openssl-dev libcmark-dev
-liblmdb-dev libjansson-dev libsodium-dev libcmocka-dev docker.io busybox-static
+liblmdb-dev libjansson-dev libsodium-dev libcmocka-dev libdeflate-dev docker.io busybox-static
 wrk python3"
 
 missing=""

@@ -1,0 +1,337 @@
+#include "sitegen.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/buf.h"
+#include "../common/fileio.h"
+#include "../common/log.h"
+#include "../common/xalloc.h"
+#include "../render/site.h"
+#include "../store/repo.h"
+#include "serve.h"
+#include "../common/banned.h"
+
+/* Quiet time after a change before rendering: gathers a burst into one render. */
+#define RENDER_DEBOUNCE_MS 250
+/* Re-render this often even without changes: ages and staleness are relative to now. */
+#define RENDER_PERIOD_S 60
+
+struct sitegen {
+	struct daemon *d;
+	struct render_site *site;
+	sitegen_done_fn done;
+	void *done_arg;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int dirty, reload, stop;
+	unsigned long long renders;
+	double seconds;
+};
+
+/* Everything a render reads from the store, copied out of one read txn. */
+struct snapshot {
+	struct store_record *v;
+	size_t n, cap;
+	json_t *groups;
+	uint64_t seq;
+};
+
+static int snap_add(const struct store_record *r, void *arg)
+{
+	struct snapshot *s = arg;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 256;
+		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
+	}
+	store_record_init(&s->v[s->n]);
+	store_record_copy(&s->v[s->n++], r);
+	return 0;
+}
+
+static void snap_release(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		store_record_release(&s->v[i]);
+	free(s->v);
+	json_decref(s->groups);
+	memset(s, 0, sizeof(*s));
+}
+
+static int take_snapshot(struct store_db *db, struct snapshot *s, struct err *e)
+{
+	struct store_txn *t;
+	memset(s, 0, sizeof(*s));
+	if (store_txn_begin(db, 0, &t, e))
+		return -1;
+	int rc = store_db_foreach(t, snap_add, s, e);
+	s->groups = store_group_list(t);
+	s->seq = store_journal_last(t);
+	store_txn_abort(t);
+	if (rc)
+		snap_release(s);
+	return rc;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void render_once(struct sitegen *g)
+{
+	struct daemon *d = g->d;
+	struct err e = {0};
+	struct snapshot snap;
+	double t0 = mono_now();
+	if (take_snapshot(d->app.db, &snap, &e)) {
+		log_error("render: %s", e.msg);
+		return;
+	}
+	pthread_rwlock_rdlock(&d->settings_lock);
+	char *dozzle = d->settings->dozzle_url ? xstrdup(d->settings->dozzle_url) : NULL;
+	int stale_after = d->settings->stale_after;
+	pthread_rwlock_unlock(&d->settings_lock);
+	struct render_env env = {.now = (int64_t)time(NULL),
+	                         .stale_after = stale_after,
+	                         .dozzle_url = dozzle,
+	                         .live_known = 1};
+	struct render_stats st;
+	if (render_site_build(g->site, snap.v, snap.n, snap.groups, &env, &st, &e)) {
+		log_error("render: %s", e.msg);
+	} else {
+		double dt = mono_now() - t0;
+		log_debug("render: %zu services, %zu pages written, %zu unchanged, %.1f ms", snap.n,
+		          st.pages_written, st.pages_unchanged, dt * 1e3);
+		pthread_mutex_lock(&g->lock);
+		g->renders++;
+		g->seconds += dt;
+		pthread_mutex_unlock(&g->lock);
+		if (g->done)
+			g->done(g->done_arg, snap.seq, (int)st.pages_written);
+		/* The pages are live; their .gz siblings follow. */
+		if (render_site_compress(g->site, &e))
+			log_error("render: %s", e.msg);
+	}
+	free(dozzle);
+	snap_release(&snap);
+}
+
+static void deadline_in(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	ts->tv_sec += ts->tv_nsec / 1000000000L;
+	ts->tv_nsec %= 1000000000L;
+}
+
+static void *render_main(void *arg)
+{
+	struct sitegen *g = arg;
+	render_once(g);
+	pthread_mutex_lock(&g->lock);
+	while (!g->stop) {
+		struct timespec until;
+		deadline_in(&until, RENDER_PERIOD_S * 1000L);
+		while (!g->dirty && !g->reload && !g->stop &&
+		       pthread_cond_timedwait(&g->wake, &g->lock, &until) == 0)
+			;
+		if (g->stop)
+			break;
+		if (g->dirty) {
+			/* Debounce: wait out the burst (fixed window after the first change). */
+			deadline_in(&until, RENDER_DEBOUNCE_MS);
+			while (!g->stop && pthread_cond_timedwait(&g->wake, &g->lock, &until) == 0)
+				;
+		}
+		int reload = g->reload;
+		g->dirty = g->reload = 0;
+		pthread_mutex_unlock(&g->lock);
+		if (reload) {
+			struct err e = {0};
+			if (render_site_reload(g->site, &e))
+				log_error("templates: %s; keeping the current ones", e.msg);
+			else
+				log_info("templates reloaded");
+		}
+		render_once(g);
+		pthread_mutex_lock(&g->lock);
+	}
+	int pending = g->dirty;
+	pthread_mutex_unlock(&g->lock);
+	if (pending)
+		render_once(g); /* the last writes before a clean stop */
+	return NULL;
+}
+
+int sitegen_start(struct sitegen **out, struct daemon *d, sitegen_done_fn done, void *arg,
+                  struct err *e)
+{
+	pthread_rwlock_rdlock(&d->settings_lock);
+	char *site_dir = xstrdup(d->settings->site_dir);
+	pthread_rwlock_unlock(&d->settings_lock);
+	char *override = xasprintf("%s/templates", d->app.config);
+	char *images = xasprintf("%s/images", d->app.config);
+	struct render_site_config cfg = {site_dir, NULL, override, images};
+	struct render_site *site = NULL;
+	int rc = render_site_new(&site, &cfg, e);
+	free(site_dir);
+	free(override);
+	free(images);
+	if (rc)
+		return rc;
+	struct sitegen *g = xcalloc(1, sizeof(*g));
+	g->d = d;
+	g->site = site;
+	g->done = done;
+	g->done_arg = arg;
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->wake, NULL);
+	pthread_create(&g->thread, NULL, render_main, g);
+	*out = g;
+	return 0;
+}
+
+static void poke(struct sitegen *g, int *flag)
+{
+	pthread_mutex_lock(&g->lock);
+	*flag = 1;
+	pthread_cond_signal(&g->wake);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void sitegen_wake(struct sitegen *g)
+{
+	if (g)
+		poke(g, &g->dirty);
+}
+
+void sitegen_reload(struct sitegen *g)
+{
+	if (g)
+		poke(g, &g->reload);
+}
+
+void sitegen_stop(struct sitegen *g)
+{
+	if (!g)
+		return;
+	poke(g, &g->stop);
+	pthread_join(g->thread, NULL);
+	render_site_free(g->site);
+	pthread_cond_destroy(&g->wake);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}
+
+void sitegen_stats(struct sitegen *g, unsigned long long *renders, double *seconds)
+{
+	*renders = 0;
+	*seconds = 0;
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->lock);
+	*renders = g->renders;
+	*seconds = g->seconds;
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* --- portolan render ------------------------------------------------------ */
+
+struct render_opts {
+	const char *repo, *out, *templates, *images;
+};
+
+static int parse_render_opts(int argc, char **argv, struct render_opts *o)
+{
+	for (int i = 0; i < argc; i++) {
+		const char **slot = !strcmp(argv[i], "--repo")        ? &o->repo
+		                    : !strcmp(argv[i], "--out")       ? &o->out
+		                    : !strcmp(argv[i], "--templates") ? &o->templates
+		                    : !strcmp(argv[i], "--images")    ? &o->images
+		                                                      : NULL;
+		if (!slot) {
+			fprintf(stderr, "render: unknown option '%s'\n", argv[i]);
+			return -1;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "render: %s needs a value\n", argv[i]);
+			return -1;
+		}
+		*slot = argv[++i];
+	}
+	return 0;
+}
+
+/* SOURCE_DATE_EPOCH (reproducible builds) pins "now"; else the clock. */
+static int render_now(int64_t *now)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	*now = (int64_t)time(NULL);
+	if (!s || !*s)
+		return 0;
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (*end || v < 0) {
+		fprintf(stderr, "render: SOURCE_DATE_EPOCH: not a number of seconds: '%s'\n", s);
+		return -1;
+	}
+	*now = v;
+	return 0;
+}
+
+int sitegen_cmd_render(const char *config, int argc, char **argv)
+{
+	struct render_opts o = {0};
+	if (parse_render_opts(argc, argv, &o))
+		return 2;
+	char *repo = o.repo ? xstrdup(o.repo) : xasprintf("%s/inventory", config);
+	char *out = o.out ? xstrdup(o.out) : xasprintf("%s/site", config);
+	char *images = o.images ? xstrdup(o.images) : xasprintf("%s/images", config);
+	struct store_repo r = {0};
+	struct buf problems;
+	buf_init(&problems, 0);
+	struct err e = {0};
+	struct render_site *site = NULL;
+	int status = 1;
+	int64_t now;
+	if (render_now(&now))
+		goto out;
+	if (store_repo_load(&r, repo, &problems, &e)) {
+		if (problems.len)
+			fputs(problems.data, stderr);
+		fprintf(stderr, "render: %s\n", e.msg);
+		goto out;
+	}
+	struct render_site_config cfg = {out, NULL, o.templates, images};
+	if (render_site_new(&site, &cfg, &e)) {
+		fprintf(stderr, "render: %s\n", e.msg);
+		goto out;
+	}
+	struct render_env env = {.now = now, .stale_after = 300, .live_known = 0};
+	struct render_stats st;
+	if (render_site_build(site, r.services, r.n, r.groups, &env, &st, &e) ||
+	    render_site_compress(site, &e)) {
+		fprintf(stderr, "render: %s\n", e.msg);
+		goto out;
+	}
+	printf("rendered %zu service%s into %s: %zu page%s written, %zu unchanged\n", r.n,
+	       r.n == 1 ? "" : "s", out, st.pages_written, st.pages_written == 1 ? "" : "s",
+	       st.pages_unchanged);
+	status = 0;
+out:
+	render_site_free(site);
+	store_repo_release(&r);
+	buf_release(&problems);
+	free(repo);
+	free(out);
+	free(images);
+	return status;
+}

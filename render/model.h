@@ -1,0 +1,81 @@
+/*
+ * The view model: turns store records into the JSON contexts the
+ * templates get (render/MODEL.md is the contract), and orders services
+ * into the buckets of a page (spec/views.md: sort and grouping rules).
+ * Pure functions of their inputs: the same records, groups and
+ * struct render_env always give the same JSON, which is what makes
+ * fragment caching and golden pages possible.
+ */
+#ifndef RENDER_MODEL_H
+#define RENDER_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../store/record.h"
+#include "pages.h"
+
+/* What the model needs besides the records. */
+struct render_env {
+	int64_t now;            /* unix seconds; ages and staleness are relative to it */
+	int stale_after;        /* seconds without a register before a dynamic entry is stale */
+	const char *dozzle_url; /* http(s) base URL, or NULL */
+	int live_known;         /* 0 when rendering from a repo alone: live fields are unknown */
+	/* Is this icon file available to the site (copied under images/)? NULL = never. */
+	int (*icon_exists)(const char *file, void *arg);
+	void *icon_arg;
+};
+
+/* The service context of one record (new reference). */
+json_t *render_model_service(const struct store_record *r, const struct render_env *env);
+
+/*
+ * A hash of everything render_model_service(r, env) depends on (the
+ * record, and what env makes of it now): equal keys, equal models. Much
+ * cheaper than building the model, so unchanged services skip it.
+ */
+uint64_t render_model_key(const struct store_record *r, const struct render_env *env);
+
+/* One bucket of a page: a label and the indexes of its services, in display order. */
+struct render_bucket {
+	const char *label; /* borrowed from the struct render_order */
+	const char *icon;  /* group icon file name, or NULL */
+	size_t *items;
+	size_t n;
+};
+
+/*
+ * The orders of one set of services (spec/views.md): buckets by group
+ * (group sort priority, unset last, then name; "Ungrouped" last), stack
+ * or host (trimmed value, case-insensitive; "Unstacked"/"Unknown host"
+ * last); inside a bucket by sort_priority (unset = 9999) then name, or by
+ * name alone for the compact view. Worked out once per build, so each
+ * page only filters. services and groups (a JSON array of
+ * {"name","icon","sort_priority"}, or NULL) must outlive it.
+ */
+struct render_order;
+struct render_order *render_order_new(const struct store_record *services, size_t n,
+                                      const json_t *groups);
+void render_order_free(struct render_order *o);
+
+/*
+ * The buckets of page p: URL-less services dropped first when p hides
+ * them, so empty buckets disappear. *out gets a malloc'd array of *nout.
+ */
+void render_model_buckets(const struct render_order *o, struct render_page p,
+                          struct render_bucket **out, size_t *nout);
+/* Free what render_model_buckets() returned. */
+void render_buckets_free(struct render_bucket *b, size_t n);
+
+/* 1 when the record has an internal or external URL, else 0. */
+int render_has_url(const struct store_record *r);
+
+/* Is s an http: or https: URL with a host (the only URLs that become links)? */
+int render_url_is_http(const char *s);
+
+/* "just now", "5 min ago", "3 h ago", "2 d ago" for an age in seconds. */
+void render_age_text(int64_t age, char *out, size_t size);
+
+#endif

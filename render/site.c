@@ -1,0 +1,862 @@
+#include "site.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libdeflate.h>
+
+#include "../common/buf.h"
+#include "../common/fileio.h"
+#include "../common/xalloc.h"
+#include "assets.h"
+#include "pages.h"
+#include "tmpl.h"
+#include "../common/banned.h"
+
+/* Pages and assets over this size get a .gz sibling. */
+#define GZ_MIN_SIZE 1024
+/* libdeflate level for .gz files: 6 is near its best ratio at a fraction of 9's time. */
+#define GZ_LEVEL 6
+/* A service icon larger than this is not copied into the site. */
+#define ICON_MAX_SIZE (1024 * 1024)
+/* Marks a bucket's slot in a rendered page: "\001<bucket index>\002". */
+#define SLOT_OPEN  '\001'
+#define SLOT_CLOSE '\002'
+
+static const char *const view_item_template[RENDER_NVIEWS] = {"table-row", "tile",
+                                                              "compact-item"};
+
+/* One service rendered for one view, plain and as raw deflate blocks. */
+struct frag {
+	uint64_t id;
+	uint64_t key; /* hash of the view model + template generation */
+	char *raw;
+	size_t rawlen;
+	int used; /* reused by the build in progress */
+};
+
+/* A fragment cache for one view: sorted by id. */
+struct frag_cache {
+	struct frag **v;
+	size_t n;
+};
+
+/* A non-template file copied to site/assets/. */
+struct asset {
+	char *name;
+	struct buf data;
+};
+
+/* What was last written to a page, to skip it when nothing changed. */
+struct page_state {
+	int known; /* hash/size/mtime describe the file on disk */
+	uint64_t hash;
+	off_t size;
+	struct timespec mtime;
+	int gz_known; /* gz_size/gz_mtime describe the .gz on disk */
+	off_t gz_size;
+	struct timespec gz_mtime;
+};
+
+/* A page written whose .gz is still to be made (render_site_compress). */
+struct pending_gz {
+	size_t page;
+	struct buf raw;
+};
+
+struct render_site {
+	char *out_dir, *tmp_dir;
+	char *templates_dir, *override_dir, *images_dir;
+	struct tmpl_set *tmpl;
+	struct asset *assets;
+	size_t nassets;
+	uint64_t generation; /* bumped on reload: every cached fragment is stale */
+	struct frag_cache cache[RENDER_NVIEWS];
+	struct page_state pages[RENDER_NPAGES];
+	struct pending_gz pending[RENDER_NPAGES];
+	size_t npending;
+	struct libdeflate_compressor *gz;
+	json_t *icons_seen; /* icon file name -> true/false, for one build */
+	struct render_stats *st;
+	struct err icon_err;
+};
+
+/* --- hashing ------------------------------------------------------------- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= c[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+#define FNV_SEED 0xcbf29ce484222325ULL
+
+/* --- gzip ------------------------------------------------------------------ */
+
+/* gzip data into out (whole buffer: nginx gzip_static and the daemon serve it as is). */
+static void gzip_buf(struct render_site *s, const void *data, size_t len, struct buf *out)
+{
+	size_t cap = libdeflate_gzip_compress_bound(s->gz, len);
+	buf_reset(out);
+	char *p = xmalloc(cap);
+	size_t n = libdeflate_gzip_compress(s->gz, data, len, p, cap);
+	buf_add(out, p, n);
+	free(p);
+}
+
+/* --- files --------------------------------------------------------------- */
+
+static int write_file(struct render_site *s, const char *rel, const void *data, size_t len,
+                      int flags, int *changed, struct err *e)
+{
+	char *path = xasprintf("%s/%s", s->out_dir, rel);
+	/* The site is derived data, re-rendered at every start: no fsync per file. */
+	int rc = fileio_write_atomic_flags(path, s->tmp_dir, data, len, flags | FILEIO_NOSYNC, changed,
+	                                   e);
+	free(path);
+	return rc;
+}
+
+static int is_compressible(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	return !dot || !strcmp(dot, ".css") || !strcmp(dot, ".js") || !strcmp(dot, ".svg") ||
+	       !strcmp(dot, ".html") || !strcmp(dot, ".txt") || !strcmp(dot, ".json");
+}
+
+/* Write rel and, when large enough, rel.gz (whole-file deflate). */
+static int write_with_gz(struct render_site *s, const char *rel, const void *data, size_t len,
+                         int *changed, struct err *e)
+{
+	int ch = 0;
+	if (write_file(s, rel, data, len, 0, &ch, e))
+		return -1;
+	char *gzrel = xasprintf("%s.gz", rel);
+	int rc = 0;
+	if (len >= GZ_MIN_SIZE && is_compressible(rel)) {
+		char *gzpath = xasprintf("%s/%s", s->out_dir, gzrel);
+		int exists = fileio_exists(gzpath);
+		free(gzpath);
+		if (ch || !exists) {
+			struct buf gz;
+			buf_init(&gz, 0);
+			gzip_buf(s, data, len, &gz);
+			rc = write_file(s, gzrel, gz.data, gz.len, 0, NULL, e);
+			buf_release(&gz);
+		}
+	}
+	free(gzrel);
+	if (changed)
+		*changed = ch;
+	return rc;
+}
+
+/* --- templates and assets ------------------------------------------------ */
+
+static void free_assets(struct asset *a, size_t n)
+{
+	for (size_t i = 0; a && i < n; i++) {
+		free(a[i].name);
+		buf_release(&a[i].data);
+	}
+	free(a);
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* Read dir/name into b; 0, ERR_NOTFOUND, or another error. */
+static int read_in(const char *dir, const char *name, struct buf *b, struct err *e)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	int rc = fileio_read(path, b, e);
+	free(path);
+	return rc;
+}
+
+/* Names of the regular, non-dot files of dir (NULL when it does not exist). */
+static json_t *list_dir(const char *dir)
+{
+	DIR *d = dir ? opendir(dir) : NULL;
+	if (!d)
+		return NULL;
+	json_t *names = json_array();
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *path = xasprintf("%s/%s", dir, de->d_name);
+		struct stat st;
+		if (!stat(path, &st) && S_ISREG(st.st_mode))
+			json_array_append_new(names, json_string(de->d_name));
+		free(path);
+	}
+	closedir(d);
+	return names;
+}
+
+/*
+ * Collect the file set: base (templates_dir or the embedded files), with
+ * override_dir's files replacing or adding. Result: object name -> bytes.
+ */
+static int collect_files(const struct render_site *s, json_t **out, struct err *e)
+{
+	json_t *files = json_object();
+	struct buf b;
+	buf_init(&b, 4u << 20);
+	int rc = 0;
+	if (s->templates_dir) {
+		json_t *names = list_dir(s->templates_dir);
+		if (!names) {
+			rc = err_set(e, ERR_IO, "cannot read templates '%s': %s", s->templates_dir,
+			             strerror(errno));
+			goto out;
+		}
+		size_t i;
+		json_t *n;
+		json_array_foreach(names, i, n)
+		{
+			buf_reset(&b);
+			if ((rc = read_in(s->templates_dir, json_string_value(n), &b, e))) {
+				json_decref(names);
+				goto out;
+			}
+			json_object_set_new(files, json_string_value(n), json_stringn_nocheck(b.data, b.len));
+		}
+		json_decref(names);
+	} else {
+		for (size_t i = 0; i < render_nassets; i++)
+			json_object_set_new(files, render_assets[i].name,
+			                    json_stringn_nocheck((const char *)render_assets[i].data,
+			                                         render_assets[i].len));
+	}
+	json_t *over = list_dir(s->override_dir);
+	size_t i;
+	json_t *n;
+	json_array_foreach(over, i, n)
+	{
+		buf_reset(&b);
+		if ((rc = read_in(s->override_dir, json_string_value(n), &b, e))) {
+			json_decref(over);
+			goto out;
+		}
+		json_object_set_new(files, json_string_value(n), json_stringn_nocheck(b.data, b.len));
+	}
+	json_decref(over);
+out:
+	buf_release(&b);
+	if (rc)
+		json_decref(files);
+	else
+		*out = files;
+	return rc;
+}
+
+/* Compile the templates and keep the other files as assets; on error nothing changes. */
+static int load_templates(struct render_site *s, struct err *e)
+{
+	json_t *files = NULL;
+	if (collect_files(s, &files, e))
+		return -1;
+	struct tmpl_set *set = tmpl_set_new();
+	struct asset *assets = xcalloc(json_object_size(files) + 1, sizeof(*assets));
+	size_t nassets = 0;
+	const char *name;
+	json_t *v;
+	int rc = 0;
+	json_object_foreach(files, name, v)
+	{
+		if (has_suffix(name, ".html")) {
+			char *tname = xstrndup(name, strlen(name) - 5);
+			rc = tmpl_set_add_string(set, tname, json_string_value(v), json_string_length(v), e);
+			free(tname);
+			if (rc)
+				break;
+		} else if (strcmp(name, "README.md")) {
+			assets[nassets].name = xstrdup(name);
+			buf_init(&assets[nassets].data, 0);
+			buf_add(&assets[nassets].data, json_string_value(v), json_string_length(v));
+			nassets++;
+		}
+	}
+	json_decref(files);
+	for (int i = 0; !rc && i < RENDER_NVIEWS; i++)
+		if (!tmpl_set_has(set, view_item_template[i]))
+			rc = err_set(e, ERR_INVAL, "missing template '%s.html'", view_item_template[i]);
+	if (!rc && !tmpl_set_has(set, "page"))
+		rc = err_set(e, ERR_INVAL, "missing template 'page.html'");
+	if (!rc)
+		rc = tmpl_set_finish(set, e);
+	if (rc) {
+		tmpl_set_free(set);
+		free_assets(assets, nassets);
+		return rc;
+	}
+	tmpl_set_free(s->tmpl);
+	free_assets(s->assets, s->nassets);
+	s->tmpl = set;
+	s->assets = assets;
+	s->nassets = nassets;
+	s->generation++;
+	return 0;
+}
+
+static const struct asset *find_asset(const struct render_site *s, const char *name)
+{
+	for (size_t i = 0; i < s->nassets; i++)
+		if (!strcmp(s->assets[i].name, name))
+			return &s->assets[i];
+	return NULL;
+}
+
+/* --- service and group icons ---------------------------------------------- */
+
+/* Icon file names are plain: no path, no dot file, nothing to escape in a URL. */
+static int icon_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (!n || n > 128 || name[0] == '.' || name[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Copy images_dir/name to site/images/name when it changed. 1 = available, 0 = not. */
+static int copy_icon(struct render_site *s, const char *name)
+{
+	char *src = xasprintf("%s/%s", s->images_dir, name);
+	char *rel = xasprintf("images/%s", name);
+	char *dst = xasprintf("%s/%s", s->out_dir, rel);
+	struct stat ss, ds;
+	int ok = 0;
+	if (stat(src, &ss) || !S_ISREG(ss.st_mode) || ss.st_size > ICON_MAX_SIZE)
+		goto out;
+	ok = 1;
+	if (!stat(dst, &ds) && ds.st_size == ss.st_size &&
+	    (ds.st_mtim.tv_sec > ss.st_mtim.tv_sec ||
+	     (ds.st_mtim.tv_sec == ss.st_mtim.tv_sec && ds.st_mtim.tv_nsec >= ss.st_mtim.tv_nsec)))
+		goto out;
+	struct buf b;
+	buf_init(&b, ICON_MAX_SIZE + 1);
+	int changed = 0;
+	if (fileio_read(src, &b, &s->icon_err) || write_file(s, rel, b.data, b.len, 0, &changed, &s->icon_err))
+		ok = 0;
+	else if (changed && s->st)
+		s->st->assets_written++;
+	buf_release(&b);
+out:
+	free(src);
+	free(rel);
+	free(dst);
+	return ok;
+}
+
+static int icon_exists(const char *name, void *arg)
+{
+	struct render_site *s = arg;
+	if (!s->images_dir || !icon_name_ok(name))
+		return 0;
+	json_t *seen = json_object_get(s->icons_seen, name);
+	if (seen)
+		return json_is_true(seen);
+	int ok = copy_icon(s, name);
+	json_object_set_new(s->icons_seen, name, json_boolean(ok));
+	return ok;
+}
+
+/* --- fragments ------------------------------------------------------------ */
+
+static void frag_free(struct frag *f)
+{
+	if (!f)
+		return;
+	free(f->raw);
+	free(f);
+}
+
+static int cmp_frag_id(const void *a, const void *b)
+{
+	const struct frag *x = *(struct frag *const *)a, *y = *(struct frag *const *)b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The cached fragment of id when its key still matches (marked used), else NULL. */
+static struct frag *cache_find(struct frag_cache *c, uint64_t id, uint64_t key)
+{
+	size_t lo = 0, hi = c->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		struct frag *f = c->v[mid];
+		if (f->id == id) {
+			if (f->key != key)
+				return NULL;
+			f->used = 1;
+			return f;
+		}
+		if (f->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Make fresh (n fragments, some reused from the cache) the cache; free the unused. */
+static void cache_replace(struct frag_cache *c, struct frag **fresh, size_t n)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (!c->v[i]->used)
+			frag_free(c->v[i]);
+	free(c->v);
+	for (size_t i = 0; i < n; i++)
+		fresh[i]->used = 0;
+	qsort(fresh, n, sizeof(*fresh), cmp_frag_id);
+	c->v = fresh;
+	c->n = n;
+}
+
+static int render_frag(struct render_site *s, enum render_view view, const json_t *svc,
+                       uint64_t id, uint64_t key, struct frag **out, struct err *e)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	if (tmpl_render(s->tmpl, view_item_template[view], svc, &b, e)) {
+		buf_release(&b);
+		return -1;
+	}
+	struct frag *f = xcalloc(1, sizeof(*f));
+	f->id = id;
+	f->key = key;
+	f->raw = buf_detach(&b, &f->rawlen);
+	*out = f;
+	return 0;
+}
+
+/* --- pages ---------------------------------------------------------------- */
+
+static const char *const view_labels[RENDER_NVIEWS] = {"Table", "Tiled", "Compact"};
+static const char *const group_by_labels[RENDER_NGROUP_BY] = {"Group", "Stack", "Host"};
+
+/* Links to the pages that differ from p in one control. */
+static json_t *page_links(struct render_page p, int which)
+{
+	json_t *a = json_array();
+	int n = which == 0 ? RENDER_NVIEWS : RENDER_NGROUP_BY;
+	for (int i = 0; i < n; i++) {
+		struct render_page q = p;
+		if (which == 0)
+			q.view = (enum render_view)i;
+		else
+			q.group_by = (enum render_group_by)i;
+		json_array_append_new(
+		    a, json_pack("{s:s, s:s, s:b}", "label", which == 0 ? view_labels[i] : group_by_labels[i],
+		                 "href", render_page_file(q), "current",
+		                 which == 0 ? p.view == q.view : p.group_by == q.group_by));
+	}
+	return a;
+}
+
+struct page_assets {
+	char *css_href, *js_href;
+	const char *sprite;
+};
+
+static json_t *page_context(struct render_site *s, struct render_page p,
+                            const struct store_record *services, const struct render_bucket *b,
+                            size_t nb, const struct render_env *env, const struct page_assets *pa)
+{
+	size_t count = 0;
+	int multi_host = 0;
+	const char *first_host = NULL;
+	json_t *buckets = json_array();
+	for (size_t i = 0; i < nb; i++) {
+		char slot[32], id[32];
+		snprintf(slot, sizeof(slot), "%c%zu%c", SLOT_OPEN, i, SLOT_CLOSE);
+		snprintf(id, sizeof(id), "b-%zu", i);
+		json_t *o = json_pack("{s:s, s:o, s:I, s:s}", "id", id, "label",
+		                      json_stringn(b[i].label, strlen(b[i].label)) ?: json_string(""),
+		                      "count", (json_int_t)b[i].n, "services_html", slot);
+		if (b[i].icon && env->icon_exists && env->icon_exists(b[i].icon, env->icon_arg)) {
+			char *src = xasprintf("images/%s", b[i].icon);
+			json_object_set_new(o, "icon_src", json_string(src));
+			free(src);
+		}
+		json_array_append_new(buckets, o);
+		count += b[i].n;
+		for (size_t k = 0; k < b[i].n && !multi_host; k++) {
+			const char *h = services[b[i].items[k]].host;
+			h = h ? h : "";
+			if (!first_host)
+				first_host = h;
+			else if (strcmp(first_host, h))
+				multi_host = 1;
+		}
+	}
+	struct render_page other = p;
+	other.show_urlless = !p.show_urlless;
+	char count_label[48];
+	snprintf(count_label, sizeof(count_label), "%zu service%s", count, count == 1 ? "" : "s");
+	(void)s;
+	return json_pack(
+	    "{s:s, s:s, s:b, s:b, s:b, s:s, s:s, s:b, s:o, s:o, s:{s:s, s:s, s:b}, s:I, s:s, s:b, "
+	    "s:b, s:o, s:s, s:s, s:s}",
+	    "title", "portolan", "view", render_view_name(p.view), "is_table",
+	    p.view == RENDER_VIEW_TABLE, "is_tiled", p.view == RENDER_VIEW_TILED, "is_compact",
+	    p.view == RENDER_VIEW_COMPACT, "group_by", render_group_by_name(p.group_by),
+	    "group_by_label", group_by_labels[p.group_by], "show_urlless", p.show_urlless, "views",
+	    page_links(p, 0), "groupings", page_links(p, 1), "urlless", "href",
+	    render_page_file(other), "label", p.show_urlless ? "Hide URL-less" : "Show URL-less", "on",
+	    p.show_urlless, "count", (json_int_t)count, "count_label", count_label, "multi_host",
+	    multi_host, "empty", count == 0, "buckets", buckets, "css_href", pa->css_href, "js_href",
+	    pa->js_href, "sprite_html", pa->sprite);
+}
+
+static int same_stat(const char *path, off_t size, struct timespec mtime)
+{
+	struct stat st;
+	return !stat(path, &st) && st.st_size == size && st.st_mtim.tv_sec == mtime.tv_sec &&
+	       st.st_mtim.tv_nsec == mtime.tv_nsec;
+}
+
+/*
+ * Split a rendered page at its bucket slots and call piece() for each
+ * static span and each fragment, in order.
+ */
+struct piece_cb {
+	void (*text)(void *arg, const char *p, size_t n);
+	void (*frag)(void *arg, const struct frag *f);
+	void *arg;
+};
+
+static void walk_page(const struct buf *page, const struct render_bucket *b, size_t nb,
+                      struct frag *const *frags, const struct piece_cb *cb)
+{
+	const char *p = page->data, *end = page->data + page->len;
+	while (p < end) {
+		const char *open = memchr(p, SLOT_OPEN, (size_t)(end - p));
+		if (!open) {
+			cb->text(cb->arg, p, (size_t)(end - p));
+			return;
+		}
+		cb->text(cb->arg, p, (size_t)(open - p));
+		const char *close = memchr(open, SLOT_CLOSE, (size_t)(end - open));
+		if (!close)
+			return; /* cannot happen: slots are ours and text never holds the marker */
+		size_t i = strtoul(open + 1, NULL, 10);
+		for (size_t k = 0; i < nb && k < b[i].n; k++)
+			cb->frag(cb->arg, frags[b[i].items[k]]);
+		p = close + 1;
+	}
+}
+
+static void hash_text(void *arg, const char *p, size_t n)
+{
+	uint64_t *h = arg;
+	*h = fnv(*h, p, n);
+	*h = fnv(*h, "", 1);
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdULL;
+}
+
+static void hash_frag(void *arg, const struct frag *f)
+{
+	uint64_t *h = arg;
+	*h = mix(mix(*h, f->key), f->id);
+}
+
+static void asm_text(void *arg, const char *p, size_t n)
+{
+	buf_add(arg, p, n);
+}
+
+static void asm_frag(void *arg, const struct frag *f)
+{
+	buf_add(arg, f->raw, f->rawlen);
+}
+
+static int build_page(struct render_site *s, size_t idx, const struct store_record *services,
+                      const struct render_order *order, struct frag *const *frags,
+                      const struct render_env *env, const struct page_assets *pa, struct err *e)
+{
+	struct render_page p = render_page_nth(idx);
+	struct render_bucket *b = NULL;
+	size_t nb = 0;
+	render_model_buckets(order, p, &b, &nb);
+	json_t *ctx = page_context(s, p, services, b, nb, env, pa);
+	struct buf page;
+	buf_init(&page, 0);
+	int rc = tmpl_render(s->tmpl, "page", ctx, &page, e);
+	json_decref(ctx);
+	if (rc)
+		goto out;
+
+	uint64_t h = FNV_SEED;
+	struct piece_cb hcb = {hash_text, hash_frag, &h};
+	walk_page(&page, b, nb, frags, &hcb);
+	const char *rel = render_page_file(p);
+	char *path = xasprintf("%s/%s", s->out_dir, rel);
+	char *gzpath = xasprintf("%s.gz", path);
+	struct page_state *ps = &s->pages[idx];
+	int same = ps->known && ps->hash == h && same_stat(path, ps->size, ps->mtime);
+	int need_gz = !ps->gz_known || !same_stat(gzpath, ps->gz_size, ps->gz_mtime);
+	if (!same || need_gz) {
+		struct buf raw;
+		buf_init(&raw, 0);
+		struct piece_cb acb = {asm_text, asm_frag, &raw};
+		walk_page(&page, b, nb, frags, &acb);
+		/* First build in this process: the file may already hold these bytes. */
+		if (!same && !ps->known && fileio_same_content(path, raw.data, raw.len))
+			same = 1;
+		if (!same) {
+			/* The old .gz goes first: a server never pairs a new page with a stale .gz. */
+			unlink(gzpath);
+			ps->gz_known = 0;
+			rc = write_file(s, rel, raw.data, raw.len, FILEIO_NOCOMPARE, NULL, e);
+			s->st->pages_written++;
+			need_gz = 1;
+		}
+		struct stat st1;
+		ps->known = !rc && !stat(path, &st1);
+		if (ps->known) {
+			ps->hash = h;
+			ps->size = st1.st_size;
+			ps->mtime = st1.st_mtim;
+		}
+		if (!rc && need_gz) {
+			struct pending_gz *pg = &s->pending[s->npending++];
+			pg->page = idx;
+			pg->raw = raw; /* moved */
+		} else {
+			buf_release(&raw);
+		}
+	}
+	if (same)
+		s->st->pages_unchanged++;
+	free(path);
+	free(gzpath);
+out:
+	buf_release(&page);
+	render_buckets_free(b, nb);
+	return rc;
+}
+
+/* --- build ---------------------------------------------------------------- */
+
+/* Copy the assets into site/assets/ and work out their cache-busting hrefs. */
+static int write_assets(struct render_site *s, struct page_assets *pa, struct err *e)
+{
+	for (size_t i = 0; i < s->nassets; i++) {
+		const struct asset *a = &s->assets[i];
+		char *rel = xasprintf("assets/%s", a->name);
+		int changed = 0;
+		int rc = write_with_gz(s, rel, a->data.data, a->data.len, &changed, e);
+		free(rel);
+		if (rc)
+			return rc;
+		if (changed)
+			s->st->assets_written++;
+	}
+	const struct asset *css = find_asset(s, "style.css"), *js = find_asset(s, "app.js");
+	const struct asset *sprite = find_asset(s, "icons.svg");
+	pa->css_href = xasprintf("assets/style.css?v=%08llx",
+	                         css ? (unsigned long long)(fnv(FNV_SEED, css->data.data, css->data.len) &
+	                                                    0xffffffffULL)
+	                             : 0ULL);
+	pa->js_href = xasprintf("assets/app.js?v=%08llx",
+	                        js ? (unsigned long long)(fnv(FNV_SEED, js->data.data, js->data.len) &
+	                                                  0xffffffffULL)
+	                           : 0ULL);
+	pa->sprite = sprite ? sprite->data.data : "";
+	/* The sprite is inlined (so <use href="#i-x"> works from file://): skip an XML prolog. */
+	if (!strncmp(pa->sprite, "<?xml", 5)) {
+		const char *end = strstr(pa->sprite, "?>");
+		pa->sprite = end ? end + 2 : "";
+		while (*pa->sprite == '\n' || *pa->sprite == '\r')
+			pa->sprite++;
+	}
+	return 0;
+}
+
+int render_site_compress(struct render_site *s, struct err *e)
+{
+	int rc = 0;
+	struct buf gz;
+	buf_init(&gz, 0);
+	for (size_t i = 0; i < s->npending; i++) {
+		struct pending_gz *pg = &s->pending[i];
+		struct page_state *ps = &s->pages[pg->page];
+		const char *rel = render_page_file(render_page_nth(pg->page));
+		char *gzrel = xasprintf("%s.gz", rel), *gzpath = xasprintf("%s/%s", s->out_dir, gzrel);
+		gzip_buf(s, pg->raw.data, pg->raw.len, &gz);
+		struct stat st;
+		if (!rc)
+			rc = write_file(s, gzrel, gz.data, gz.len, FILEIO_NOCOMPARE, NULL, e);
+		ps->gz_known = !rc && !stat(gzpath, &st);
+		if (ps->gz_known) {
+			ps->gz_size = st.st_size;
+			ps->gz_mtime = st.st_mtim;
+		}
+		buf_release(&pg->raw);
+		free(gzrel);
+		free(gzpath);
+	}
+	s->npending = 0;
+	buf_release(&gz);
+	return rc;
+}
+
+int render_site_build(struct render_site *s, const struct store_record *services, size_t n,
+                      const json_t *groups, const struct render_env *env_in,
+                      struct render_stats *st, struct err *e)
+{
+	struct render_stats local;
+	if (s->npending && render_site_compress(s, e))
+		return -1;
+	s->st = st ? st : &local;
+	memset(s->st, 0, sizeof(*s->st));
+	json_decref(s->icons_seen);
+	s->icons_seen = json_object();
+	struct render_env env = *env_in;
+	env.icon_exists = icon_exists;
+	env.icon_arg = s;
+	struct page_assets pa = {0};
+	struct frag **frags[RENDER_NVIEWS] = {0};
+	size_t made = 0; /* services whose fragments are all in frags[] */
+	int rc = write_assets(s, &pa, e);
+	if (rc)
+		goto out;
+	for (int v = 0; v < RENDER_NVIEWS; v++)
+		frags[v] = xcalloc(n ? n : 1, sizeof(struct frag *));
+	for (size_t i = 0; i < n && !rc; i++) {
+		uint64_t key = render_model_key(&services[i], &env) ^ s->generation;
+		json_t *svc = NULL; /* built only when a view needs a new fragment */
+		for (int v = 0; v < RENDER_NVIEWS && !rc; v++) {
+			struct frag *f = cache_find(&s->cache[v], services[i].id, key);
+			if (f) {
+				s->st->fragments_cached++;
+			} else {
+				if (!svc)
+					svc = render_model_service(&services[i], &env);
+				rc = render_frag(s, (enum render_view)v, svc, services[i].id, key, &f, e);
+				s->st->fragments_rendered++;
+			}
+			frags[v][i] = f;
+		}
+		json_decref(svc);
+		if (!rc)
+			made = i + 1;
+	}
+	struct render_order *order = rc ? NULL : render_order_new(services, n, groups);
+	for (size_t p = 0; p < RENDER_NPAGES && !rc; p++)
+		rc = build_page(s, p, services, order, frags[render_page_nth(p).view], &env, &pa, e);
+	render_order_free(order);
+	if (!rc && s->icon_err.code)
+		rc = err_set(e, s->icon_err.code, "%s", s->icon_err.msg);
+out:
+	for (int v = 0; v < RENDER_NVIEWS; v++) {
+		if (!frags[v])
+			continue;
+		/* Keep what was rendered (even on error); drop the rest of a half-done service. */
+		size_t keep = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (frags[v][i] && i < made)
+				frags[v][keep++] = frags[v][i];
+			else if (frags[v][i] && !frags[v][i]->used)
+				frag_free(frags[v][i]);
+		}
+		cache_replace(&s->cache[v], frags[v], keep);
+	}
+	memset(&s->icon_err, 0, sizeof(s->icon_err));
+	free(pa.css_href);
+	free(pa.js_href);
+	s->st = NULL;
+	return rc;
+}
+
+int render_site_new(struct render_site **out, const struct render_site_config *cfg,
+                    struct err *e)
+{
+	struct render_site *s = xcalloc(1, sizeof(*s));
+	s->out_dir = xstrdup(cfg->out_dir);
+	s->tmp_dir = xasprintf("%s/.tmp", cfg->out_dir);
+	s->templates_dir = cfg->templates_dir ? xstrdup(cfg->templates_dir) : NULL;
+	s->override_dir = cfg->override_dir ? xstrdup(cfg->override_dir) : NULL;
+	s->images_dir = cfg->images_dir ? xstrdup(cfg->images_dir) : NULL;
+	s->gz = libdeflate_alloc_compressor(GZ_LEVEL);
+	if (!s->gz) {
+		free(s->out_dir); /* render_site_free needs an initialised stream */
+		free(s->tmp_dir);
+		free(s->templates_dir);
+		free(s->override_dir);
+		free(s->images_dir);
+		free(s);
+		return err_set(e, ERR_IO, "cannot initialise libdeflate");
+	}
+	/* Temp files of a killed writer are swept here; .tmp is never served. */
+	if (fileio_remove_tree(s->tmp_dir, e) || fileio_mkdirs(s->tmp_dir, e) ||
+	    load_templates(s, e)) {
+		render_site_free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+int render_site_reload(struct render_site *s, struct err *e)
+{
+	return load_templates(s, e);
+}
+
+void render_site_free(struct render_site *s)
+{
+	if (!s)
+		return;
+	for (int v = 0; v < RENDER_NVIEWS; v++) {
+		for (size_t i = 0; i < s->cache[v].n; i++)
+			frag_free(s->cache[v].v[i]);
+		free(s->cache[v].v);
+	}
+	for (size_t i = 0; i < s->npending; i++)
+		buf_release(&s->pending[i].raw);
+	tmpl_set_free(s->tmpl);
+	free_assets(s->assets, s->nassets);
+	libdeflate_free_compressor(s->gz);
+	json_decref(s->icons_seen);
+	free(s->out_dir);
+	free(s->tmp_dir);
+	free(s->templates_dir);
+	free(s->override_dir);
+	free(s->images_dir);
+	free(s);
+}
+
+const struct render_asset *render_asset_find(const char *name)
+{
+	for (size_t i = 0; i < render_nassets; i++)
+		if (!strcmp(render_assets[i].name, name))
+			return &render_assets[i];
+	return NULL;
+}
