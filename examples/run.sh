@@ -14,10 +14,11 @@ fi
 cat <<MSG
 
 portolan on http://$LISTEN/  (config dir: $CONFIG, Ctrl-C stops it)
+  dashboards     : http://$LISTEN/ (table)  /tiled_dash  /compact_dash  (static files in $CONFIG/site)
   inventory repo : $CONFIG/inventory   (git -C $CONFIG/inventory log --stat)
   API token      : printed below on the first start; kept in $CONFIG/api_token
   try            : curl -H "Authorization: Bearer \$(cat $CONFIG/api_token)" http://$LISTEN/api/v1/services | jq length
-  web UI login   : not built yet (the UI issue); the API and /healthz, /metrics are live
+  web UI login   : not built yet (the UI issue); dashboards are read-only, the API is live
 
 MSG
 exec $BIN serve --listen "$LISTEN"

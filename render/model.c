@@ -331,15 +331,26 @@ static void add_networks(json_t *svc, const struct store_record *r)
 	json_decref(list);
 }
 
+/* Has list (lines, each between newlines) the line `line`? */
+static int has_line(const struct buf *list, const char *line)
+{
+	size_t n = strlen(line);
+	for (const char *p = list->data; (p = strstr(p, line)); p++)
+		if ((p == list->data || p[-1] == '\n') && p[n] == '\n')
+			return 1;
+	return 0;
+}
+
 /* Published "cport/proto -> [ip:]hport" (0.0.0.0 omitted), then exposed-only "(exposed)". */
 static void add_ports(json_t *svc, const struct store_record *r)
 {
 	json_t *pub = r->published_ports ? json_loads(r->published_ports, 0, NULL) : NULL;
 	json_t *exp = r->exposed_ports ? json_loads(r->exposed_ports, 0, NULL) : NULL;
 	json_t *out = json_array();
-	struct buf t, seen;
+	struct buf t, shown, published;
 	buf_init(&t, 0);
-	buf_init(&seen, 0);
+	buf_init(&shown, 0);
+	buf_init(&published, 0);
 	size_t i;
 	json_t *p;
 	json_array_foreach(pub, i, p)
@@ -348,15 +359,19 @@ static void add_ports(json_t *svc, const struct store_record *r)
 		const char *ip = json_string_value(json_object_get(p, "host_ip"));
 		json_int_t cport = json_integer_value(json_object_get(p, "container_port"));
 		json_int_t hport = json_integer_value(json_object_get(p, "host_port"));
+		proto = nonempty(proto) ? proto : "tcp";
+		buf_addf(&published, "%lld/%s\n", (long long)cport, proto);
 		buf_reset(&t);
-		buf_addf(&t, "%lld/%s → ", (long long)cport, nonempty(proto) ? proto : "tcp");
+		buf_addf(&t, "%lld/%s → ", (long long)cport, proto);
 		if (nonempty(ip) && strcmp(ip, "0.0.0.0") && strcmp(ip, "::"))
 			buf_addf(&t, strchr(ip, ':') ? "[%s]:" : "%s:", ip);
 		buf_addf(&t, "%lld", (long long)hport);
+		if (has_line(&shown, t.data))
+			continue; /* the same binding on 0.0.0.0 and :: */
+		buf_addf(&shown, "%s\n", t.data);
 		json_t *o = json_object();
 		set_text(o, "text", t.data);
 		json_array_append_new(out, o);
-		buf_addf(&seen, "|%lld/%s|", (long long)cport, nonempty(proto) ? proto : "tcp");
 	}
 	json_array_foreach(exp, i, p)
 	{
@@ -364,8 +379,8 @@ static void add_ports(json_t *svc, const struct store_record *r)
 		if (!s)
 			continue;
 		buf_reset(&t);
-		buf_addf(&t, strchr(s, '/') ? "|%s|" : "|%s/tcp|", s);
-		if (strstr(seen.data, t.data))
+		buf_addf(&t, strchr(s, '/') ? "%s" : "%s/tcp", s);
+		if (has_line(&published, t.data))
 			continue; /* published already says it */
 		buf_reset(&t);
 		buf_addf(&t, "%s (exposed)", s);
@@ -377,7 +392,8 @@ static void add_ports(json_t *svc, const struct store_record *r)
 	json_object_set_new(svc, "ports_reported",
 	                    json_boolean(r->published_ports != NULL || r->exposed_ports != NULL));
 	buf_release(&t);
-	buf_release(&seen);
+	buf_release(&shown);
+	buf_release(&published);
 	json_decref(pub);
 	json_decref(exp);
 }

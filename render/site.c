@@ -638,12 +638,25 @@ static int build_page(struct render_site *s, size_t idx, const struct store_reco
 			s->st->pages_written++;
 			need_gz = 1;
 		}
-		struct stat st1;
+		struct stat st1, st2;
 		ps->known = !rc && !stat(path, &st1);
 		if (ps->known) {
 			ps->hash = h;
 			ps->size = st1.st_size;
 			ps->mtime = st1.st_mtim;
+		}
+		/*
+		 * An unchanged page from an earlier process: its .gz is current when it is
+		 * not older than the page (a changed page loses its .gz before it is replaced).
+		 */
+		if (ps->known && same && need_gz && !stat(gzpath, &st2) && S_ISREG(st2.st_mode) &&
+		    (st2.st_mtim.tv_sec > st1.st_mtim.tv_sec ||
+		     (st2.st_mtim.tv_sec == st1.st_mtim.tv_sec &&
+		      st2.st_mtim.tv_nsec >= st1.st_mtim.tv_nsec))) {
+			ps->gz_known = 1;
+			ps->gz_size = st2.st_size;
+			ps->gz_mtime = st2.st_mtim;
+			need_gz = 0;
 		}
 		if (!rc && need_gz) {
 			struct pending_gz *pg = &s->pending[s->npending++];

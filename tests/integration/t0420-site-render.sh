@@ -1,0 +1,132 @@
+#!/bin/bash
+test_description='portolan render: golden pages, unchanged re-render, .gz siblings, errors'
+. "$(dirname "$0")/lib.sh"
+
+INV=$DAEMON_CONFIG/inventory
+GOLDEN=$FIXTURES/site/golden
+# UPDATE_GOLDEN=1 rewrites the golden pages from this run (review the diff).
+
+test_expect_success 'a fixed inventory: payloads, a hand-written note and groups' '
+	"$PORTOLAN" import "$FIXTURES/site/payloads" >out &&
+	grep "imported 11 payloads" out &&
+	sed -i "s|^notes: null$|notes: \"**Gateway** for the lab. <script>alert(1)</script> [docs](https://docs.example.com) [x](javascript:alert(2))\"|" \
+		"$INV/services/edge/gateway.yml" &&
+	grep -q "^notes: \"\*\*Gateway" "$INV/services/edge/gateway.yml" &&
+	cat >"$INV/groups.yml" <<-\EOT &&
+	- name: Media
+	  icon: null
+	  sort_priority: 2
+	- name: Infrastructure
+	  icon: null
+	  sort_priority: 1
+	EOT
+	"$PORTOLAN" check "$INV"
+'
+
+test_expect_success 'render writes all 18 pages, each with a .gz, and the assets' '
+	"$PORTOLAN" render --repo "$INV" --out site >out &&
+	grep "rendered 11 services into site: 18 pages written, 0 unchanged" out &&
+	for v in table tiled compact; do
+		for g in group stack host; do
+			for u in "" -urls; do
+				f=site/$v-$g$u.html
+				test "$f" = site/table-group.html && f=site/index.html
+				test -s "$f" && test -s "$f.gz" || { echo "missing $f"; return 1; }
+				gzip -dc "$f.gz" | cmp - "$f" || return 1
+			done
+		done
+	done &&
+	test "$(ls site/*.html | wc -l)" -eq 18 &&
+	test -s site/assets/style.css && test -s site/assets/app.js && test -s site/assets/icons.svg &&
+	test -s site/assets/LICENSE-tabler-icons
+'
+
+for page in index.html tiled-stack.html compact-host.html; do
+	test_expect_success "golden page $page" '
+		if test -n "$UPDATE_GOLDEN"; then
+			mkdir -p "$GOLDEN" && cp "site/'$page'" "$GOLDEN/'$page'"
+		fi &&
+		test_cmp "$GOLDEN/'$page'" "site/'$page'"
+	'
+done
+
+test_expect_success 'notes are Markdown through cmark, raw HTML and javascript: dropped' '
+	grep -q "<strong>Gateway</strong>" site/tiled-group.html &&
+	grep -q "href=\"https://docs.example.com\"" site/tiled-group.html &&
+	! grep -q "<script>alert" site/tiled-group.html &&
+	! grep -qi "javascript:" site/*.html
+'
+
+test_expect_success 'hiding URL-less services drops them and their empty buckets' '
+	grep -c "mosquitto" site/index.html >n && test "$(cat n)" -ge 1 &&
+	! grep -q "mosquitto" site/table-group-urls.html &&
+	grep -q ">Unstacked<\|Unstacked" site/table-stack.html
+'
+
+test_expect_success 'an unchanged inventory rewrites nothing (mtimes and bytes stay)' '
+	find site -type f -printf "%p %T@ %s\n" | sort >before &&
+	sleep 0.05 &&
+	"$PORTOLAN" render --repo "$INV" --out site >out &&
+	grep "0 pages written, 18 unchanged" out &&
+	find site -type f -printf "%p %T@ %s\n" | sort >after &&
+	test_cmp before after
+'
+
+test_expect_success 'one changed service rewrites only the pages that show it' '
+	sed -i "s|^stack_name: edge$|stack_name: edge2|" "$INV/services/edge/gateway.yml" &&
+	"$PORTOLAN" render --repo "$INV" --out site >out &&
+	grep "18 pages written" out &&
+	grep -q "edge2" site/tiled-stack.html &&
+	gzip -dc site/tiled-stack.html.gz | grep -q edge2
+'
+
+test_expect_success 'templates from --templates override the built-in ones' '
+	mkdir tpl &&
+	printf "<tr data-x=\"custom\">{{name}}</tr>\n" >tpl/table-row.html &&
+	"$PORTOLAN" render --repo "$INV" --out site2 --templates tpl >out &&
+	grep -q "data-x=\"custom\">gateway</tr>" site2/index.html &&
+	grep -q "data-x=\"custom\">gateway</tr>" site2/table-host.html &&
+	! grep -q "data-x=\"custom\"" site2/tiled-group.html
+'
+
+test_expect_success 'a template error names the file and line and writes nothing' '
+	mkdir bad &&
+	printf "<li>\n{{#urls}}\n{{name}}\n" >bad/compact-item.html &&
+	test_must_fail "$PORTOLAN" render --repo "$INV" --out site3 --templates bad 2>err &&
+	grep "compact-item.html:2: unclosed section .urls." err &&
+	! test -e site3/index.html
+'
+
+test_expect_success 'raw output of a non-_html name is refused' '
+	mkdir raw &&
+	printf "<li>{{{name}}}</li>\n" >raw/compact-item.html &&
+	test_must_fail "$PORTOLAN" render --repo "$INV" --out site4 --templates raw 2>err &&
+	grep "compact-item.html:1:.*_html" err
+'
+
+test_expect_success 'an invalid repo is reported with file:line and renders nothing' '
+	cp -r "$INV" badrepo &&
+	printf "id: nope\n" >badrepo/services/edge/gateway.yml &&
+	test_must_fail "$PORTOLAN" render --repo badrepo --out site5 2>err &&
+	grep "services/edge/gateway.yml:1:" err &&
+	! test -e site5/index.html
+'
+
+test_expect_success 'bad options are usage errors' '
+	test_expect_code 2 "$PORTOLAN" render --bogus 2>err &&
+	grep "unknown option" err &&
+	test_expect_code 2 "$PORTOLAN" render --out 2>err &&
+	grep "needs a value" err &&
+	SOURCE_DATE_EPOCH=yesterday test_must_fail "$PORTOLAN" render --repo "$INV" --out s6 2>err &&
+	grep "SOURCE_DATE_EPOCH" err
+'
+
+test_expect_success 'service icons from --images are copied into the site' '
+	mkdir img &&
+	printf "<svg xmlns=\"http://www.w3.org/2000/svg\"/>" >img/traefik.svg &&
+	"$PORTOLAN" render --repo "$INV" --out site7 --images img >out &&
+	cmp img/traefik.svg site7/images/traefik.svg &&
+	grep -q "src=\"images/traefik.svg\"" site7/index.html
+'
+
+test_done
