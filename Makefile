@@ -53,7 +53,7 @@ $(ASSET_C): render/embed-assets.sh $(ASSETS) Makefile
 
 $(BUILD)/gen/assets.o: $(ASSET_C)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CPPFLAGS) $(filter-out -Wmissing-prototypes,$(CFLAGS)) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) -I. $(filter-out -Wmissing-prototypes,$(CFLAGS)) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
