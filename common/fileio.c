@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -113,7 +114,8 @@ int fileio_write_atomic_flags(const char *path, const char *tmp_dir, const void 
 		*changed = 0;
 	if (!(flags & FILEIO_NOCOMPARE) && same_content(path, data, len))
 		return 0;
-	static unsigned long counter;
+	/* Shared by every writing thread (mirror, renderer): temp names must not collide. */
+	static atomic_ulong counter;
 	char *tmp = tmp_dir ? xasprintf("%s/%ld.%lu.tmp", tmp_dir, (long)getpid(), ++counter)
 	                    : xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int rc = 0;

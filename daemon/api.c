@@ -16,7 +16,9 @@
 #include "../store/merge.h"
 #include "../store/mirror.h"
 #include "../store/ops.h"
+#include "events.h"
 #include "serve.h"
+#include "static.h"
 #include "../common/banned.h"
 
 /* One table maps store error codes to HTTP statuses. */
@@ -387,6 +389,10 @@ static void handle_metrics(struct daemon *d, struct http_response *res)
 		         store_db_count(t), journal_lag(t));
 		store_txn_abort(t);
 	}
+	buf_addf(&res->body,
+	         "# HELP portolan_events_subscribers Clients connected to /api/v1/events.\n"
+	         "# TYPE portolan_events_subscribers gauge\nportolan_events_subscribers %zu\n",
+	         events_subscribers(d->events));
 	unsigned long long groups, jobs;
 	double secs;
 	writer_stats(d->writer, &groups, &jobs, &secs);
@@ -405,6 +411,14 @@ static void handle_metrics(struct daemon *d, struct http_response *res)
 	    "# TYPE portolan_git_commit_seconds summary\n"
 	    "portolan_git_commit_seconds_sum %.6f\nportolan_git_commit_seconds_count %llu\n",
 	    secs, groups, jobs, mirror_secs, mirror_runs);
+	unsigned long long renders;
+	double render_secs;
+	sitegen_stats(d->sitegen, &renders, &render_secs);
+	buf_addf(&res->body,
+	         "# HELP portolan_site_render_seconds Static site renders (debounced after writes).\n"
+	         "# TYPE portolan_site_render_seconds summary\n"
+	         "portolan_site_render_seconds_sum %.6f\nportolan_site_render_seconds_count %llu\n",
+	         render_secs, renders);
 }
 
 /* "/api/v1/services/<id>" → id; 0 when the tail is not a plain positive number. */
@@ -486,6 +500,28 @@ static const char *route_api(struct daemon *d, const struct http_request *req,
 	return "other";
 }
 
+/* GET /api/v1/events: the server-sent event stream (events.h). */
+static void handle_events(struct daemon *d, const struct http_request *req,
+                          struct http_response *res)
+{
+	struct err e = {0};
+	if (!method_is(req, "GET"))
+		method_not_allowed(res, "GET");
+	else if (events_subscribe(d->events, req, res, &e))
+		reply_err(res, &e);
+}
+
+/* Everything that is not an API route: a file of the generated site. */
+static void handle_static(struct daemon *d, const struct http_request *req,
+                          struct http_response *res)
+{
+	pthread_rwlock_rdlock(&d->settings_lock);
+	char *site_dir = xstrdup(d->settings->site_dir);
+	pthread_rwlock_unlock(&d->settings_lock);
+	static_handle(site_dir, req, res);
+	free(site_dir);
+}
+
 void api_handle(const struct http_request *req, struct http_response *res, void *arg)
 {
 	struct daemon *d = arg;
@@ -502,6 +538,14 @@ void api_handle(const struct http_request *req, struct http_response *res, void 
 			handle_metrics(d, res);
 		else
 			method_not_allowed(res, "GET");
+	} else if (!strcmp(req->path, "/api/v1/events")) {
+		/*
+		 * No authentication yet: the events carry only sequence numbers,
+		 * and the browser's EventSource cannot send a Bearer token. The
+		 * UI sessions issue puts this behind the session cookie.
+		 */
+		route = "/api/v1/events";
+		handle_events(d, req, res);
 	} else if (!strncmp(req->path, "/api/", 5)) {
 		pthread_rwlock_rdlock(&d->settings_lock);
 		int ok = token_ok(req, d->settings->api_token);
@@ -515,8 +559,8 @@ void api_handle(const struct http_request *req, struct http_response *res, void 
 			route = route_api(d, req, res, ownership);
 		}
 	} else {
-		route = "other";
-		reply_error(res, 404, "Not found");
+		route = "static";
+		handle_static(d, req, res);
 	}
 	if (res->status) /* 0: deferred, counted when the reply is built */
 		metrics_request(&d->metrics, route, res->status);

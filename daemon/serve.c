@@ -20,6 +20,30 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Tell event subscribers (the live UI) that a write is durable: {"seq": <journal seq>}. */
+static void publish_change(struct daemon *d)
+{
+	struct store_txn *t;
+	char data[64];
+	snprintf(data, sizeof(data), "{\"seq\":null}");
+	if (!store_txn_begin(d->app.db, 0, &t, NULL)) {
+		snprintf(data, sizeof(data), "{\"seq\":%llu}",
+		         (unsigned long long)store_journal_last(t));
+		store_txn_abort(t);
+	}
+	events_publish(d->events, "change", data);
+}
+
+/* The site was rebuilt up to journal seq: live pages reload (app.js listens for "render"). */
+static void publish_render(void *arg, uint64_t seq, int pages_written)
+{
+	struct daemon *d = arg;
+	char data[96];
+	snprintf(data, sizeof(data), "{\"seq\":%llu,\"pages_written\":%d}", (unsigned long long)seq,
+	         pages_written);
+	events_publish(d->events, "render", data);
+}
+
 static void wake_mirror(void *arg)
 {
 	struct daemon *d = arg;
@@ -27,6 +51,8 @@ static void wake_mirror(void *arg)
 	d->mirror_dirty = 1;
 	pthread_cond_signal(&d->mirror_wake);
 	pthread_mutex_unlock(&d->mirror_lock);
+	sitegen_wake(d->sitegen);
+	publish_change(d);
 }
 
 static void run_mirror(struct daemon *d)
@@ -135,6 +161,7 @@ static void wait_for_signals(struct daemon *d, const sigset_t *set)
 			continue;
 		if (sig == SIGHUP) {
 			reload_settings(d);
+			sitegen_reload(d->sitegen);
 			continue;
 		}
 		log_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -193,9 +220,11 @@ int serve_main(const char *config, int argc, char **argv)
 	pthread_mutex_init(&d.mirror_lock, NULL);
 	pthread_cond_init(&d.mirror_wake, NULL);
 	metrics_init(&d.metrics);
+	d.events = events_new(); /* before anything that publishes */
 	if (log_open_file(log_path, 10u << 20, 4))
 		log_warn("cannot open log file '%s': logging to stderr only", log_path);
-	if (app_open(&d.app, config, &e) ||
+	/* The render thread starts before the writer, whose callback wakes it. */
+	if (app_open(&d.app, config, &e) || sitegen_start(&d.sitegen, &d, publish_render, &d, &e) ||
 	    writer_start(&d.writer, d.app.db, wake_mirror, &d, &e)) {
 		fprintf(stderr, "serve: %s\n", e.msg);
 		goto out;
@@ -217,10 +246,12 @@ int serve_main(const char *config, int argc, char **argv)
 	pthread_join(d.mirror_thread, NULL);
 	log_info("stopped");
 out:
+	sitegen_stop(d.sitegen); /* renders what the last writes changed */
 	log_close_file();
 	app_close(&d.app);
 	settings_free(d.settings);
 	metrics_release(&d.metrics);
+	events_free(d.events); /* after http_stop and everything that publishes */
 	free(log_path);
 	return status;
 }

@@ -9,9 +9,11 @@
 #include <pthread.h>
 
 #include "app.h"
+#include "events.h"
 #include "http.h"
 #include "metrics.h"
 #include "settings.h"
+#include "sitegen.h"
 #include "writer.h"
 
 struct daemon {
@@ -20,6 +22,7 @@ struct daemon {
 	struct settings *settings;
 	struct writer *writer;
 	struct http_server *http;
+	struct events *events; /* GET /api/v1/events; outlives http */
 	struct metrics metrics;
 	/* mirror thread: woken after each durable write, debounced */
 	pthread_t mirror_thread;
@@ -29,6 +32,8 @@ struct daemon {
 	int mirror_stop;
 	double mirror_seconds; /* total time spent committing to git */
 	unsigned long long mirror_runs;
+	/* the static site: re-rendered after writes, debounced, on its own thread */
+	struct sitegen *sitegen;
 };
 
 /* portolan serve [--listen ADDR] [-n] */
