@@ -451,9 +451,12 @@ json_t *render_model_service(const struct store_record *r, const struct render_e
 		buf_add(&b, r->container_id, strnlen(r->container_id, 12));
 	set_text(svc, "container_id_short", b.data);
 
-	if (nonempty(r->image_icon) && env->icon_exists && env->icon_exists(r->image_icon, env->icon_arg)) {
+	const char *icon = nonempty(r->image_icon) && env->icon_file
+	                       ? env->icon_file(r->image_icon, env->icon_arg)
+	                       : NULL;
+	if (icon) {
 		buf_reset(&b);
-		buf_addf(&b, "images/%s", r->image_icon);
+		buf_addf(&b, "images/%s", icon);
 		set_text(svc, "icon_src", b.data);
 	}
 	char initial[2] = {'?', '\0'};
@@ -526,9 +529,10 @@ uint64_t render_model_key(const struct store_record *r, const struct render_env 
 	docker_fill(r, env, &dv);
 	buf_addf(&b, "|%s|%s|%s|%s|%d|%s|%" PRIu64 "|", dv.cls, dv.text, dv.tip, dv.age, env->live_known,
 	         env->dozzle_url ? env->dozzle_url : "", r->id);
-	int icon = nonempty(r->image_icon) && env->icon_exists &&
-	           env->icon_exists(r->image_icon, env->icon_arg);
-	buf_addc(&b, icon ? '1' : '0');
+	const char *icon = nonempty(r->image_icon) && env->icon_file
+	                       ? env->icon_file(r->image_icon, env->icon_arg)
+	                       : NULL;
+	buf_adds(&b, icon ? icon : "");
 	uint64_t h = fnv_add(0xcbf29ce484222325ULL, b.data, b.len);
 	buf_release(&b);
 	return h;

@@ -23,8 +23,8 @@ struct render_env {
 	int stale_after;        /* seconds without a register before a dynamic entry is stale */
 	const char *dozzle_url; /* http(s) base URL, or NULL */
 	int live_known;         /* 0 when rendering from a repo alone: live fields are unknown */
-	/* Is this icon file available to the site (copied under images/)? NULL = never. */
-	int (*icon_exists)(const char *file, void *arg);
+	/* The file (under the site's images/) for an icon name, or NULL; NULL hook = no icons. */
+	const char *(*icon_file)(const char *name, void *arg);
 	void *icon_arg;
 };
 

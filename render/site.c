@@ -370,17 +370,34 @@ out:
 	return ok;
 }
 
-static int icon_exists(const char *name, void *arg)
+/*
+ * The icon file for an icon name, copied into the site: the name itself
+ * when it has an extension, else the first of name.svg/.png/.webp/.ico
+ * that exists (derived icons are bare names). NULL when there is none.
+ * Borrowed: valid until the next build.
+ */
+static const char *icon_file(const char *name, void *arg)
 {
+	static const char *const exts[] = {"", ".svg", ".png", ".webp", ".ico"};
 	struct render_site *s = arg;
 	if (!s->images_dir || !icon_name_ok(name))
-		return 0;
+		return NULL;
 	json_t *seen = json_object_get(s->icons_seen, name);
 	if (seen)
-		return json_is_true(seen);
-	int ok = copy_icon(s, name);
-	json_object_set_new(s->icons_seen, name, json_boolean(ok));
-	return ok;
+		return json_string_value(seen);
+	const char *found = NULL;
+	int bare = !strchr(name, '.');
+	for (size_t i = bare ? 1 : 0; i < (bare ? sizeof(exts) / sizeof(exts[0]) : 1) && !found; i++) {
+		char *file = xasprintf("%s%s", name, exts[i]);
+		if (copy_icon(s, file)) {
+			json_object_set_new(s->icons_seen, name, json_string(file));
+			found = json_string_value(json_object_get(s->icons_seen, name));
+		}
+		free(file);
+	}
+	if (!found)
+		json_object_set_new(s->icons_seen, name, json_null());
+	return found;
 }
 
 /* --- fragments ------------------------------------------------------------ */
@@ -495,8 +512,9 @@ static json_t *page_context(struct render_site *s, struct render_page p,
 		json_t *o = json_pack("{s:s, s:o, s:I, s:s}", "id", id, "label",
 		                      json_stringn(b[i].label, strlen(b[i].label)) ?: json_string(""),
 		                      "count", (json_int_t)b[i].n, "services_html", slot);
-		if (b[i].icon && env->icon_exists && env->icon_exists(b[i].icon, env->icon_arg)) {
-			char *src = xasprintf("images/%s", b[i].icon);
+		const char *file = b[i].icon && env->icon_file ? env->icon_file(b[i].icon, env->icon_arg) : NULL;
+		if (file) {
+			char *src = xasprintf("images/%s", file);
 			json_object_set_new(o, "icon_src", json_string(src));
 			free(src);
 		}
@@ -753,7 +771,7 @@ int render_site_build(struct render_site *s, const struct store_record *services
 	json_decref(s->icons_seen);
 	s->icons_seen = json_object();
 	struct render_env env = *env_in;
-	env.icon_exists = icon_exists;
+	env.icon_file = icon_file;
 	env.icon_arg = s;
 	struct page_assets pa = {0};
 	struct frag **frags[RENDER_NVIEWS] = {0};

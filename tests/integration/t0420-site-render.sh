@@ -124,9 +124,16 @@ test_expect_success 'bad options are usage errors' '
 test_expect_success 'service icons from --images are copied into the site' '
 	mkdir img &&
 	printf "<svg xmlns=\"http://www.w3.org/2000/svg\"/>" >img/traefik.svg &&
+	printf "\211PNG fake" >img/gateway.png &&
+	printf "x" >img/.hidden.png &&
 	"$PORTOLAN" render --repo "$INV" --out site7 --images img >out &&
 	cmp img/traefik.svg site7/images/traefik.svg &&
-	grep -q "src=\"images/traefik.svg\"" site7/index.html
+	grep -q "src=\"images/traefik.svg\"" site7/index.html &&
+	# a derived icon is a bare name: the first of .svg/.png/.webp/.ico found
+	grep "^image_icon: gateway$" "$INV/services/edge/gateway.yml" &&
+	cmp img/gateway.png site7/images/gateway.png &&
+	grep -q "src=\"images/gateway.png\"" site7/index.html &&
+	test "$(ls site7/images | wc -l)" -eq 2
 '
 
 test_done
