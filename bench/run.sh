@@ -13,3 +13,9 @@ if [ -x "$BUILD/bench/git_bench" ]; then
 fi
 echo "== daemon (register over HTTP, cold start, RSS) =="
 ./bench/daemon_bench.sh "$BUILD" "$scratch/daemon"
+echo "== static site (render, re-render after one change, page sizes) =="
+"$BUILD/bench/render_bench" "$scratch/render"
+if [ -x bench/site_browser.sh ]; then
+	echo "== static site in Chromium (gzipped size, first contentful paint) =="
+	./bench/site_browser.sh "$BUILD" "$scratch/browser"
+fi
