@@ -212,6 +212,8 @@ static void test_ports_and_networks(void **state)
 	rec(&r, 1, "h", "c");
 	r.published_ports = xstrdup(
 	    "[{\"container_port\":80,\"protocol\":\"tcp\",\"host_ip\":\"0.0.0.0\",\"host_port\":8080},"
+	    "{\"container_port\":80,\"protocol\":\"tcp\",\"host_ip\":\"::\",\"host_port\":8080},"
+	    "{\"container_port\":180,\"protocol\":\"tcp\",\"host_ip\":\"\",\"host_port\":80},"
 	    "{\"container_port\":53,\"protocol\":\"udp\",\"host_ip\":\"127.0.0.1\",\"host_port\":5353},"
 	    "{\"container_port\":443,\"protocol\":\"tcp\",\"host_ip\":\"::1\",\"host_port\":8443}]");
 	r.exposed_ports = xstrdup("[\"80/tcp\",\"9000/tcp\",\"53/udp\",\"7000\"]");
@@ -220,12 +222,13 @@ static void test_ports_and_networks(void **state)
 	struct render_env env = env_live();
 	json_t *j = model(&r, &env);
 	json_t *ports = json_object_get(j, "ports");
-	assert_int_equal(json_array_size(ports), 5);
-	assert_string_equal(str(j, "ports.0.text"), "80/tcp → 8080");
-	assert_string_equal(str(j, "ports.1.text"), "53/udp → 127.0.0.1:5353");
-	assert_string_equal(str(j, "ports.2.text"), "443/tcp → [::1]:8443");
-	assert_string_equal(str(j, "ports.3.text"), "9000/tcp (exposed)");
-	assert_string_equal(str(j, "ports.4.text"), "7000 (exposed)");
+	assert_int_equal(json_array_size(ports), 6);
+	assert_string_equal(str(j, "ports.0.text"), "80/tcp → 8080"); /* once for 0.0.0.0 and :: */
+	assert_string_equal(str(j, "ports.1.text"), "180/tcp → 80");
+	assert_string_equal(str(j, "ports.2.text"), "53/udp → 127.0.0.1:5353");
+	assert_string_equal(str(j, "ports.3.text"), "443/tcp → [::1]:8443");
+	assert_string_equal(str(j, "ports.4.text"), "9000/tcp (exposed)");
+	assert_string_equal(str(j, "ports.5.text"), "7000 (exposed)");
 	assert_string_equal(str(j, "networks.0.name"), "proxy");
 	assert_string_equal(str(j, "networks.0.aliases_text"), "web, app");
 	assert_string_equal(str(j, "networks.1.aliases_text"), "");
