@@ -1,6 +1,9 @@
 #include "sitegen.h"
 
+#include <malloc.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,7 @@ struct sitegen {
 	int dirty, reload, stop;
 	unsigned long long renders;
 	double seconds;
+	double last_seconds; /* the last render's duration: stretches the debounce under load */
 };
 
 /* Everything a render reads from the store, copied out of one read txn. */
@@ -112,12 +116,15 @@ static void render_once(struct sitegen *g)
 		pthread_mutex_lock(&g->lock);
 		g->renders++;
 		g->seconds += dt;
+		g->last_seconds = dt;
 		pthread_mutex_unlock(&g->lock);
 		if (g->done)
 			g->done(g->done_arg, snap.seq, (int)st.pages_written);
 		/* The pages are live; their .gz siblings follow. */
 		if (render_site_compress(g->site, &e))
 			log_error("render: %s", e.msg);
+		/* The page buffers were megabytes: give them back rather than keep them resident. */
+		malloc_trim(0);
 	}
 	free(dozzle);
 	snap_release(&snap);
@@ -135,6 +142,8 @@ static void deadline_in(struct timespec *ts, long ms)
 static void *render_main(void *arg)
 {
 	struct sitegen *g = arg;
+	/* Background work: the HTTP threads and the writer come first on a busy machine. */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 	render_once(g);
 	pthread_mutex_lock(&g->lock);
 	while (!g->stop) {
@@ -146,8 +155,13 @@ static void *render_main(void *arg)
 		if (g->stop)
 			break;
 		if (g->dirty) {
-			/* Debounce: wait out the burst (fixed window after the first change). */
-			deadline_in(&until, RENDER_DEBOUNCE_MS);
+			/*
+			 * Debounce: wait out the burst (a fixed window after the first change),
+			 * and at least twice the last render, so that under a sustained storm of
+			 * writes rendering takes at most a third of a core.
+			 */
+			long wait_ms = (long)(g->last_seconds * 2000);
+			deadline_in(&until, wait_ms > RENDER_DEBOUNCE_MS ? wait_ms : RENDER_DEBOUNCE_MS);
 			while (!g->stop && pthread_cond_timedwait(&g->wake, &g->lock, &until) == 0)
 				;
 		}
