@@ -371,8 +371,11 @@ static void send_file(const struct http_request *req, struct http_response *res,
 	res->content_type = r->type;
 	if (r->gzip)
 		http_response_header(res, "Content-Encoding", "gzip");
-	if (is_html(r->type))
-		http_response_header(res, "Content-Security-Policy", STATIC_CSP);
+	/*
+	 * On every file, not only pages: an SVG icon opened by itself is a document
+	 * too, and its scripts would run in the API's origin.
+	 */
+	http_response_header(res, "Content-Security-Policy", STATIC_CSP);
 	http_response_file(res, r->fd, (uint64_t)r->st.st_size);
 }
 

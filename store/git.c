@@ -518,6 +518,16 @@ out:
 	return rc;
 }
 
+/* A copy of a git identity part with the bytes git refuses replaced; never empty. */
+static char *clean_ident(const char *s)
+{
+	char *c = xstrdup(*s ? s : "unknown");
+	for (char *p = c; *p; p++)
+		if (*p == '<' || *p == '>' || (unsigned char)*p < 0x20)
+			*p = '_';
+	return c;
+}
+
 /* Author signature (time = now) and cleaned-up message; ERR_INVAL when unusable. */
 static int prepare_commit(struct store_git *g, const char *name, const char *email,
                           const char *message, git_signature **sig, git_buf *msg, struct err *e)
@@ -525,7 +535,16 @@ static int prepare_commit(struct store_git *g, const char *name, const char *ema
 	if (!name || !email || !message)
 		return err_set(e, ERR_INVAL, "cannot commit '%s': author and message required",
 		               g->workdir);
-	if (git_signature_now(sig, name, email) < 0)
+	/*
+	 * Authors carry a notifier's host name ("notifier@<host>"), which may hold
+	 * bytes a git identity cannot ('<', '>', newlines): a refused commit would
+	 * hold up the mirror for every later change, so those become '_'.
+	 */
+	char *clean_name = clean_ident(name), *clean_email = clean_ident(email);
+	int bad = git_signature_now(sig, clean_name, clean_email) < 0;
+	free(clean_name);
+	free(clean_email);
+	if (bad)
 		return err_set(e, ERR_INVAL, "bad author '%s <%s>': %s", name, email, git_msg());
 	if (git_message_prettify(msg, message, 0, '#') < 0)
 		return git_fail(e, ERR_GIT, "format commit message for", g->workdir);

@@ -4,6 +4,7 @@
  */
 #include "merge.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -72,11 +73,45 @@ static int ranks_before(const json_t *a, const json_t *b)
 	return strcasecmp(str_member(a, "layer"), str_member(b, "layer")) < 0;
 }
 
+/*
+ * Is s a host[:port] a URL can be built on: a DNS name or IPv4 address
+ * (letters, digits, '.', '-', '_'), or a bracketed IPv6 address, then an
+ * optional numeric port? Anything else ("javascript:alert(1)", "a/b")
+ * would make a URL that means something other than the observation.
+ */
+static int hostname_ok(const char *s)
+{
+	const char *p = s;
+	if (*p == '[') {
+		for (p++; *p && *p != ']'; p++)
+			if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+				return 0;
+		if (*p++ != ']' || p == s + 2)
+			return 0;
+	} else {
+		for (; *p && *p != ':'; p++)
+			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_')
+				return 0;
+		if (p == s)
+			return 0;
+	}
+	if (*p == ':') {
+		if (!p[1])
+			return 0;
+		for (p++; *p; p++)
+			if (!isdigit((unsigned char)*p))
+				return 0;
+	}
+	return *p == '\0';
+}
+
 /* The URL an observation stands for, or NULL when it would not be a valid one. */
 static char *observation_url(const json_t *o)
 {
 	const char *p;
 	size_t n;
+	if (!hostname_ok(str_member(o, "hostname")))
+		return NULL;
 	trimmed_prefix(o, &p, &n);
 	struct buf b;
 	buf_init(&b, 0);

@@ -110,7 +110,7 @@ test_expect_success 'content types by extension' '
 	fetch /t/UPPER.PNG && test "$(header Content-Type)" = "image/png"
 '
 
-test_expect_success 'headers: nosniff everywhere, CSP and no-cache on HTML, max-age on assets' '
+test_expect_success 'headers: nosniff and CSP everywhere, no-cache on HTML, max-age on assets' '
 	fetch /t/page.html && status_is 200 &&
 	test "$(header X-Content-Type-Options)" = nosniff &&
 	test "$(header Cache-Control)" = no-cache &&

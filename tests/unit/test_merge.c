@@ -1019,6 +1019,23 @@ static void uppercase_layer_sorts_case_insensitively(void **state)
 	assert_str(f->rec.internalurl, "https://c.lan/");
 }
 
+static void hostile_hostnames_synthesize_nothing(void **state)
+{
+	struct fx *f = *state;
+	/* Each would make a URL meaning something else than the observation. */
+	synth_internal(f, "[{'layer':'traefik','hostname':'javascript:alert(1)','tls':true},"
+	                  "{'layer':'traefik','hostname':'a/b','tls':true},"
+	                  "{'layer':'traefik','hostname':'x.lan:','tls':true},"
+	                  "{'layer':'traefik','hostname':'[zz]','tls':true},"
+	                  "{'layer':'traefik','hostname':'\\u0022><b>','tls':true}]");
+	assert_null(f->rec.internalurl);
+	synth_internal(f, "[{'layer':'traefik','hostname':'javascript:alert(1)','tls':true},"
+	                  "{'layer':'traefik','hostname':'ok-host_1.lan:8443','tls':false}]");
+	assert_str(f->rec.internalurl, "http://ok-host_1.lan:8443/");
+	synth_internal(f, "[{'layer':'traefik','hostname':'[fd00::1]:80','tls':true}]");
+	assert_str(f->rec.internalurl, "https://[fd00::1]:80/");
+}
+
 static void ties_keep_payload_order(void **state)
 {
 	struct fx *f = *state;
@@ -1426,6 +1443,7 @@ int main(int argc, char **argv)
 	    T(layer_name_ascending),
 	    T(layer_name_order_case_insensitive),
 	    T(uppercase_layer_sorts_case_insensitively),
+	    T(hostile_hostnames_synthesize_nothing),
 	    T(ties_keep_payload_order),
 	    T(url_https_for_tls),
 	    T(url_http_without_tls),
