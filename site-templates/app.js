@@ -1,6 +1,5 @@
-/* portolan dashboard: progressive enhancement only. Everything readable works
-   without this file: the free-text filter, one-drawer-at-a-time, the widget-only
-   drawer mode, the delete popover and the live refresh are extras. */
+/* portolan dashboard: progressive enhancement only; everything readable works
+   without this file. */
 (() => {
 	'use strict';
 
@@ -10,8 +9,7 @@
 	const ITEM = '[data-search]';
 	const KEY = 'portolan.q';
 
-	/* May this visitor edit and delete? Only a page served by the daemon to a
-	   logged-in admin may; there is no session to ask yet. */
+	/* Only a page the daemon serves to a logged-in admin may edit. */
 	function canEdit() {
 		return false; // until the UI/session issue lands
 	}
@@ -19,12 +17,35 @@
 	/* ---- reveal what needs JS ---- */
 	function enhance(root) {
 		$$('.wb', root).forEach((b) => { b.hidden = false; });
-		if (!canEdit()) return;
-		$$('.act-edit', root).forEach((a) => {
-			a.href = a.dataset.edit;
-			a.hidden = false;
+		/* service links: a new tab (without JS: the same) */
+		$$('a[href^="http" i]', root).forEach((a) => {
+			a.target = '_blank';
+			a.rel = 'noreferrer';
 		});
-		$$('.act-del', root).forEach((b) => { b.hidden = false; });
+		if (canEdit()) $$('.t, tr[id]', root).forEach(addControls);
+	}
+
+	/* Edit; delete unless static (a lock). Admin-only: from page.html's <template>s. */
+	const nameOf = (item) => {
+		const n = $('.tn, .nm', item);
+		return n ? n.lastChild.textContent : '';
+	};
+
+	function addControls(item) {
+		const dr = $('details.dr', item);
+		const row = dr ? dr.parentElement : item.lastElementChild;
+		const put = (box, tpl, at) => {
+			const f = $(tpl).content.cloneNode(true);
+			if ($('.lk', item)) $('.act-del', f).remove();
+			$('.act-edit', f).href = 'edit/' + item.id.slice(2);
+			$$('[aria-label]', f).forEach((x) => x.setAttribute('aria-label', x.title + ' ' + nameOf(item)));
+			box.insertBefore(f, at);
+		};
+		put(row, '#ctl-i', $(':scope > .lk', row) || dr);
+		if (!dr) return;
+		let da = $('.da', dr);
+		if (!da) $('.dc', dr).append((da = el('div', 'da')));
+		put(da, '#ctl-t', da.firstChild);
 	}
 
 	/* ---- free-text filter ---- */
@@ -62,9 +83,8 @@
 		});
 		if (q.value) applyFilter();
 		d.addEventListener('keydown', (e) => {
-			const t = e.target;
 			if (e.key === '/' && !e.ctrlKey && !e.metaKey && !e.altKey &&
-			    !(t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t.isContentEditable)) {
+			    !e.target.closest('input, textarea, [contenteditable]')) {
 				e.preventDefault();
 				q.focus();
 				q.select();
@@ -140,8 +160,8 @@
 
 	function openPop(btn) {
 		closePop(false);
-		const name = btn.dataset.name || '';
-		const id = btn.dataset.id || '';
+		const item = btn.closest(ITEM);
+		const name = nameOf(item);
 		pop = el('div', 'pop');
 		pop.setAttribute('role', 'dialog');
 		pop.setAttribute('aria-label', 'Delete ' + name);
@@ -153,12 +173,11 @@
 		no.addEventListener('click', () => closePop(true));
 		yes.addEventListener('click', () => {
 			yes.disabled = true;
-			fetch('api/v1/services/' + encodeURIComponent(id), { method: 'DELETE', credentials: 'same-origin' })
+			fetch('api/v1/services/' + item.id.slice(2), { method: 'DELETE', credentials: 'same-origin' })
 				.then((r) => {
 					if (!r.ok) throw new Error('HTTP ' + r.status);
-					const item = btn.closest(ITEM);
 					closePop(false);
-					if (item) item.remove();
+					item.remove();
 					applyFilter();
 				})
 				.catch((err) => {
@@ -267,8 +286,7 @@
 		});
 		es.addEventListener('error', () => {
 			if (badge) badge.hidden = true;
-			/* a static server without the endpoint: stop at once, no retries.
-			   A daemon that restarts: let the browser reconnect a few times. */
+			/* no endpoint: stop at once; a restarting daemon: a few retries */
 			if (!opened || ++fails > 5) es.close();
 		});
 		es.addEventListener('render', refresh);

@@ -123,7 +123,7 @@ test_expect_success 'headers: nosniff and CSP everywhere, no-cache on HTML, max-
 	fetch /t/file.css && status_is 200 &&
 	test "$(header X-Content-Type-Options)" = nosniff &&
 	test "$(header Cache-Control)" = "public, max-age=3600" &&
-	! grep -qi "^Content-Security-Policy:" hdr
+	grep -qi "^Content-Security-Policy: default-src" hdr
 '
 
 test_expect_success 'ETag and Last-Modified; If-None-Match gives 304' '
