@@ -518,10 +518,10 @@ out:
 	return rc;
 }
 
-/* A copy of a git identity part with the bytes git refuses replaced; never empty. */
+/* A copy of a git identity part with the bytes git refuses replaced (empty stays empty). */
 static char *clean_ident(const char *s)
 {
-	char *c = xstrdup(*s ? s : "unknown");
+	char *c = xstrdup(s);
 	for (char *p = c; *p; p++)
 		if (*p == '<' || *p == '>' || (unsigned char)*p < 0x20)
 			*p = '_';
