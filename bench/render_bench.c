@@ -62,18 +62,20 @@ static void make_service(struct store_record *r, size_t i)
 		snprintf(b, sizeof(b), "https://service-%05zu.example.com", i);
 		r->externalurl = xstrdup(b);
 		r->external_health_check_enabled = 1;
-		snprintf(b, sizeof(b),
-		         "[{\"layer\":\"%s\",\"hostname\":\"service-%05zu.example.com\",\"tls\":true,"
-		         "\"path_prefix\":null,\"auth\":%s,\"details\":null}]",
-		         layers[i % 4], i, i % 2 ? "\"authelia\"" : "null");
+		snprintf(
+		    b, sizeof(b),
+		    "[{\"layer\":\"%s\",\"hostname\":\"service-%05zu.example.com\",\"tls\":true,"
+		    "\"path_prefix\":null,\"auth\":%s,\"details\":null}]",
+		    layers[i % 4], i, i % 2 ? "\"authelia\"" : "null");
 		r->exposure_observations = xstrdup(b);
 	}
 	r->networks = xstrdup("[{\"name\":\"proxy\",\"aliases\":[\"app\"]}]");
-	r->published_ports = xstrdup(
-	    "[{\"container_port\":8080,\"protocol\":\"tcp\",\"host_ip\":\"0.0.0.0\",\"host_port\":8080}]");
+	r->published_ports = xstrdup("[{\"container_port\":8080,\"protocol\":\"tcp\",\"host_ip\":"
+	                             "\"0.0.0.0\",\"host_port\":8080}]");
 	r->exposed_ports = xstrdup("[\"8080/tcp\"]");
 	if (i % 10 == 0)
-		r->notes = xstrdup("Runs the **nightly** job; see [docs](https://example.com/docs).");
+		r->notes =
+		    xstrdup("Runs the **nightly** job; see [docs](https://example.com/docs).");
 	snprintf(b, sizeof(b), "%064zx", i * 2654435761u);
 	r->container_id = xstrdup(b);
 	r->docker_status = xstrdup(i % 17 ? "running" : "exited");
@@ -107,7 +109,8 @@ static int run(const char *dir, size_t n)
 	double full = (t1 = now_s()) - t0;
 	render_site_compress(s, &e);
 	double full_gz = now_s() - t1;
-	int reps = getenv("RENDER_BENCH_REPS") ? (int)strtol(getenv("RENDER_BENCH_REPS"), NULL, 10) : 1;
+	int reps =
+	    getenv("RENDER_BENCH_REPS") ? (int)strtol(getenv("RENDER_BENCH_REPS"), NULL, 10) : 1;
 	t0 = now_s();
 	for (int r = 0; r < reps; r++)
 		render_site_build(s, v, n, groups, &env, &st, &e);
@@ -120,15 +123,18 @@ static int run(const char *dir, size_t n)
 	double one = (t1 = now_s()) - t0;
 	render_site_compress(s, &e);
 	double one_gz = now_s() - t1;
-	printf("render %5zu services: full %7.1f ms + gz %7.1f ms | unchanged %6.1f ms (%zu/%d pages "
-	       "kept) | one change %6.1f ms + gz %6.1f ms (%zu fragments, %zu pages)\n",
-	       n, full * 1e3, full_gz * 1e3, same * 1e3, unchanged, RENDER_NPAGES, one * 1e3,
-	       one_gz * 1e3, st.fragments_rendered, st.pages_written);
+	printf(
+	    "render %5zu services: full %7.1f ms + gz %7.1f ms | unchanged %6.1f ms (%zu/%d pages "
+	    "kept) | one change %6.1f ms + gz %6.1f ms (%zu fragments, %zu pages)\n",
+	    n, full * 1e3, full_gz * 1e3, same * 1e3, unchanged, RENDER_NPAGES, one * 1e3,
+	    one_gz * 1e3, st.fragments_rendered, st.pages_written);
 	char *tiled = xasprintf("%s/tiled-group.html", out), *gz = xasprintf("%s.gz", tiled);
 	struct stat a, b;
 	if (!stat(tiled, &a) && !stat(gz, &b))
-		printf("render %5zu services: tiled page %.1f KB per 100 services, %.1f KB gzipped\n", n,
-		       (double)a.st_size / 1024 / ((double)n / 100), (double)b.st_size / 1024 / ((double)n / 100));
+		printf(
+		    "render %5zu services: tiled page %.1f KB per 100 services, %.1f KB gzipped\n",
+		    n, (double)a.st_size / 1024 / ((double)n / 100),
+		    (double)b.st_size / 1024 / ((double)n / 100));
 	render_site_free(s);
 	for (size_t i = 0; i < n; i++)
 		store_record_release(&v[i]);

@@ -414,11 +414,12 @@ static void handle_metrics(struct daemon *d, struct http_response *res)
 	unsigned long long renders;
 	double render_secs;
 	sitegen_stats(d->sitegen, &renders, &render_secs);
-	buf_addf(&res->body,
-	         "# HELP portolan_site_render_seconds Static site renders (debounced after writes).\n"
-	         "# TYPE portolan_site_render_seconds summary\n"
-	         "portolan_site_render_seconds_sum %.6f\nportolan_site_render_seconds_count %llu\n",
-	         render_secs, renders);
+	buf_addf(
+	    &res->body,
+	    "# HELP portolan_site_render_seconds Static site renders (debounced after writes).\n"
+	    "# TYPE portolan_site_render_seconds summary\n"
+	    "portolan_site_render_seconds_sum %.6f\nportolan_site_render_seconds_count %llu\n",
+	    render_secs, renders);
 }
 
 /* "/api/v1/services/<id>" → id; 0 when the tail is not a plain positive number. */

@@ -123,7 +123,8 @@ static void render_once(struct sitegen *g)
 		/* The pages are live; their .gz siblings follow. */
 		if (render_site_compress(g->site, &e))
 			log_error("render: %s", e.msg);
-		/* The page buffers were megabytes: give them back rather than keep them resident. */
+		/* The page buffers were megabytes: give them back rather than keep them resident.
+		 */
 		malloc_trim(0);
 	}
 	free(dozzle);
@@ -161,7 +162,8 @@ static void *render_main(void *arg)
 			 * writes rendering takes at most a third of a core.
 			 */
 			long wait_ms = (long)(g->last_seconds * 2000);
-			deadline_in(&until, wait_ms > RENDER_DEBOUNCE_MS ? wait_ms : RENDER_DEBOUNCE_MS);
+			deadline_in(&until,
+			            wait_ms > RENDER_DEBOUNCE_MS ? wait_ms : RENDER_DEBOUNCE_MS);
 			while (!g->stop && pthread_cond_timedwait(&g->wake, &g->lock, &until) == 0)
 				;
 		}

@@ -66,8 +66,8 @@ int render_url_is_http(const char *s)
 	if (!*rest || *rest == '/' || *rest == '?' || *rest == '#')
 		return 0;
 	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '"' || *p == '<' || *p == '>' ||
-		    *p == '\\')
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '"' || *p == '<' ||
+		    *p == '>' || *p == '\\')
 			return 0;
 	return 1;
 }
@@ -137,13 +137,15 @@ static void docker_fill(const struct store_record *r, const struct render_env *e
 	if (!env->live_known) {
 		dv->cls = "muted";
 		snprintf(dv->text, sizeof(dv->text), "unknown");
-		snprintf(dv->tip, sizeof(dv->tip), "docker: unknown (rendered from the repository alone)");
+		snprintf(dv->tip, sizeof(dv->tip),
+		         "docker: unknown (rendered from the repository alone)");
 		return;
 	}
 	if (r->last_api_update == 0) {
 		dv->cls = "bad";
 		snprintf(dv->text, sizeof(dv->text), "never registered");
-		snprintf(dv->tip, sizeof(dv->tip), "docker: no notifier has registered this container");
+		snprintf(dv->tip, sizeof(dv->tip),
+		         "docker: no notifier has registered this container");
 		return;
 	}
 	char ago[32];
@@ -160,11 +162,13 @@ static void docker_fill(const struct store_record *r, const struct render_env *e
 		if (strstr(low, "unhealthy") || strstr(low, "exited") || strstr(low, "dead") ||
 		    strstr(low, "restarting") || strstr(low, "removing") || strstr(low, "paused"))
 			dv->cls = "bad";
-		else if (strstr(low, "healthy") || !strncmp(low, "running", 7) || !strncmp(low, "up", 2))
+		else if (strstr(low, "healthy") || !strncmp(low, "running", 7) ||
+		         !strncmp(low, "up", 2))
 			dv->cls = "ok";
 		snprintf(dv->text, sizeof(dv->text), "%s", nonempty(st) ? st : "unknown");
 	}
-	snprintf(dv->tip, sizeof(dv->tip), "docker: %s · last register %s (%s)", dv->text, ago, when);
+	snprintf(dv->tip, sizeof(dv->tip), "docker: %s · last register %s (%s)", dv->text, ago,
+	         when);
 	int64_t started = parse_iso(r->started_at);
 	if (started > 0 && !strcmp(dv->cls, "ok")) {
 		char up[32];
@@ -172,7 +176,8 @@ static void docker_fill(const struct store_record *r, const struct render_env *e
 		char *sp = strstr(up, " ago"); /* "3 h ago" -> "up 3 h" */
 		if (sp)
 			*sp = '\0';
-		snprintf(dv->age, sizeof(dv->age), "up %s", !strcmp(up, "just now") ? "< 1 min" : up);
+		snprintf(dv->age, sizeof(dv->age), "up %s",
+		         !strcmp(up, "just now") ? "< 1 min" : up);
 	}
 }
 
@@ -224,8 +229,9 @@ static const char *layer_icon(const char *layer)
 {
 	static const struct {
 		const char *prefix, *icon;
-	} marks[] = {{"traefik", "traefik"}, {"cloudflare", "cloudflare"}, {"dockflare", "cloudflare"},
-	             {"nginx", "nginx"},     {"swag", "nginx"},             {"npm", "nginx"},
+	} marks[] = {{"traefik", "traefik"},      {"cloudflare", "cloudflare"},
+	             {"dockflare", "cloudflare"}, {"nginx", "nginx"},
+	             {"swag", "nginx"},           {"npm", "nginx"},
 	             {"caddy", "caddy"}};
 	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
 		if (!strncasecmp(layer, marks[i].prefix, strlen(marks[i].prefix)))
@@ -243,15 +249,15 @@ static int auth_required(const char *auth)
 /* Exposure observations -> badges (3 + "+N") and the drawer's full list. */
 static void add_exposures(json_t *svc, const struct store_record *r)
 {
-	json_t *list = r->exposure_observations ? json_loads(r->exposure_observations, 0, NULL) : NULL;
+	json_t *list =
+	    r->exposure_observations ? json_loads(r->exposure_observations, 0, NULL) : NULL;
 	json_t *badges = json_array(), *all = json_array();
 	struct buf more, tip;
 	buf_init(&more, 0);
 	buf_init(&tip, 0);
 	size_t i, nobs = json_array_size(list);
 	json_t *ob;
-	json_array_foreach(list, i, ob)
-	{
+	json_array_foreach (list, i, ob) {
 		const char *layer = json_string_value(json_object_get(ob, "layer"));
 		const char *hostname = json_string_value(json_object_get(ob, "hostname"));
 		const char *path = json_string_value(json_object_get(ob, "path_prefix"));
@@ -262,7 +268,9 @@ static void add_exposures(json_t *svc, const struct store_record *r)
 		buf_adds(&where, hostname ? hostname : "");
 		if (nonempty(path) && strcmp(path, "/"))
 			buf_adds(&where, path);
-		const char *auth_text = !auth ? "auth unknown" : auth_required(auth) ? "auth" : "no auth";
+		const char *auth_text = !auth                 ? "auth unknown"
+		                        : auth_required(auth) ? "auth"
+		                                              : "no auth";
 		json_t *e = json_object();
 		set_text(e, "layer", layer);
 		set_text(e, "where", where.data);
@@ -278,8 +286,9 @@ static void add_exposures(json_t *svc, const struct store_record *r)
 		}
 		json_array_append_new(all, e);
 		buf_reset(&tip);
-		buf_addf(&tip, "%s · %s · %s · %s", layer ? layer : "", where.len ? where.data : "no hostname",
-		         tls ? "TLS" : "no TLS", auth_required(auth) ? "auth" : auth_text);
+		buf_addf(&tip, "%s · %s · %s · %s", layer ? layer : "",
+		         where.len ? where.data : "no hostname", tls ? "TLS" : "no TLS",
+		         auth_required(auth) ? "auth" : auth_text);
 		if (i < 3 || nobs == 3) {
 			json_t *b = json_object();
 			json_object_set_new(b, "icon", json_string(layer_icon(layer ? layer : "")));
@@ -302,7 +311,8 @@ static void add_exposures(json_t *svc, const struct store_record *r)
 	}
 	json_object_set_new(svc, "badges", badges);
 	json_object_set_new(svc, "exposures", all);
-	json_object_set_new(svc, "exposures_reported", json_boolean(r->exposure_observations != NULL));
+	json_object_set_new(svc, "exposures_reported",
+	                    json_boolean(r->exposure_observations != NULL));
 	buf_release(&more);
 	buf_release(&tip);
 	json_decref(list);
@@ -314,11 +324,10 @@ static void add_networks(json_t *svc, const struct store_record *r)
 	json_t *out = json_array();
 	size_t i, j;
 	json_t *n, *alias;
-	json_array_foreach(list, i, n)
-	{
+	json_array_foreach (list, i, n) {
 		struct buf aliases;
 		buf_init(&aliases, 0);
-		json_array_foreach(json_object_get(n, "aliases"), j, alias)
+		json_array_foreach (json_object_get(n, "aliases"), j, alias)
 			buf_addf(&aliases, "%s%s", j ? ", " : "", json_string_value(alias));
 		json_t *o = json_object();
 		set_text(o, "name", json_string_value(json_object_get(n, "name")));
@@ -353,8 +362,7 @@ static void add_ports(json_t *svc, const struct store_record *r)
 	buf_init(&published, 0);
 	size_t i;
 	json_t *p;
-	json_array_foreach(pub, i, p)
-	{
+	json_array_foreach (pub, i, p) {
 		const char *proto = json_string_value(json_object_get(p, "protocol"));
 		const char *ip = json_string_value(json_object_get(p, "host_ip"));
 		json_int_t cport = json_integer_value(json_object_get(p, "container_port"));
@@ -373,8 +381,7 @@ static void add_ports(json_t *svc, const struct store_record *r)
 		set_text(o, "text", t.data);
 		json_array_append_new(out, o);
 	}
-	json_array_foreach(exp, i, p)
-	{
+	json_array_foreach (exp, i, p) {
 		const char *s = json_string_value(p);
 		if (!s)
 			continue;
@@ -481,7 +488,8 @@ json_t *render_model_service(const struct store_record *r, const struct render_e
 	add_ports(svc, r);
 	json_object_set_new(svc, "widgets", json_array());
 	json_object_set_new(svc, "has_widgets", json_false());
-	int headless = !render_has_url(r) && json_array_size(json_object_get(svc, "exposures")) == 0;
+	int headless =
+	    !render_has_url(r) && json_array_size(json_object_get(svc, "exposures")) == 0;
 	json_object_set_new(svc, "headless", json_boolean(headless));
 	json_object_set_new(svc, "is_static", json_boolean(r->is_static));
 	json_object_set_new(svc, "is_dynamic", json_boolean(!r->is_static));
@@ -527,8 +535,8 @@ uint64_t render_model_key(const struct store_record *r, const struct render_env 
 	store_record_encode(r, &b);
 	struct docker_view dv;
 	docker_fill(r, env, &dv);
-	buf_addf(&b, "|%s|%s|%s|%s|%d|%s|%" PRIu64 "|", dv.cls, dv.text, dv.tip, dv.age, env->live_known,
-	         env->dozzle_url ? env->dozzle_url : "", r->id);
+	buf_addf(&b, "|%s|%s|%s|%s|%d|%s|%" PRIu64 "|", dv.cls, dv.text, dv.tip, dv.age,
+	         env->live_known, env->dozzle_url ? env->dozzle_url : "", r->id);
 	const char *icon = nonempty(r->image_icon) && env->icon_file
 	                       ? env->icon_file(r->image_icon, env->icon_arg)
 	                       : NULL;

@@ -10,17 +10,21 @@ static const char *const group_by_names[RENDER_NGROUP_BY] = {"group", "stack", "
 
 /* File names, indexed like render_page_nth(): view, then grouping, then URL-less shown/hidden. */
 static const char *const page_files[RENDER_NPAGES] = {
-    "index.html",         "table-group-urls.html",   "table-stack.html",
-    "table-stack-urls.html", "table-host.html",      "table-host-urls.html",
-    "tiled-group.html",   "tiled-group-urls.html",   "tiled-stack.html",
-    "tiled-stack-urls.html", "tiled-host.html",      "tiled-host-urls.html",
-    "compact-group.html", "compact-group-urls.html", "compact-stack.html",
-    "compact-stack-urls.html", "compact-host.html",  "compact-host-urls.html",
+    "index.html",         "table-group-urls.html",
+    "table-stack.html",   "table-stack-urls.html",
+    "table-host.html",    "table-host-urls.html",
+    "tiled-group.html",   "tiled-group-urls.html",
+    "tiled-stack.html",   "tiled-stack-urls.html",
+    "tiled-host.html",    "tiled-host-urls.html",
+    "compact-group.html", "compact-group-urls.html",
+    "compact-stack.html", "compact-stack-urls.html",
+    "compact-host.html",  "compact-host-urls.html",
 };
 
 static size_t page_index(struct render_page p)
 {
-	return ((size_t)p.view * RENDER_NGROUP_BY + (size_t)p.group_by) * 2 + (p.show_urlless ? 0 : 1);
+	return ((size_t)p.view * RENDER_NGROUP_BY + (size_t)p.group_by) * 2 +
+	       (p.show_urlless ? 0 : 1);
 }
 
 struct render_page render_page_nth(size_t i)

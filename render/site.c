@@ -30,8 +30,7 @@
 #define SLOT_OPEN  '\001'
 #define SLOT_CLOSE '\002'
 
-static const char *const view_item_template[RENDER_NVIEWS] = {"table-row", "tile",
-                                                              "compact-item"};
+static const char *const view_item_template[RENDER_NVIEWS] = {"table-row", "tile", "compact-item"};
 
 /* One service rendered for one view, plain and as raw deflate blocks. */
 struct frag {
@@ -122,8 +121,8 @@ static int write_file(struct render_site *s, const char *rel, const void *data, 
 {
 	char *path = xasprintf("%s/%s", s->out_dir, rel);
 	/* The site is derived data, re-rendered at every start: no fsync per file. */
-	int rc = fileio_write_atomic_flags(path, s->tmp_dir, data, len, flags | FILEIO_NOSYNC, changed,
-	                                   e);
+	int rc = fileio_write_atomic_flags(path, s->tmp_dir, data, len, flags | FILEIO_NOSYNC,
+	                                   changed, e);
 	free(path);
 	return rc;
 }
@@ -228,33 +227,34 @@ static int collect_files(const struct render_site *s, json_t **out, struct err *
 		}
 		size_t i;
 		json_t *n;
-		json_array_foreach(names, i, n)
-		{
+		json_array_foreach (names, i, n) {
 			buf_reset(&b);
 			if ((rc = read_in(s->templates_dir, json_string_value(n), &b, e))) {
 				json_decref(names);
 				goto out;
 			}
-			json_object_set_new(files, json_string_value(n), json_stringn_nocheck(b.data, b.len));
+			json_object_set_new(files, json_string_value(n),
+			                    json_stringn_nocheck(b.data, b.len));
 		}
 		json_decref(names);
 	} else {
 		for (size_t i = 0; i < render_nassets; i++)
-			json_object_set_new(files, render_assets[i].name,
-			                    json_stringn_nocheck((const char *)render_assets[i].data,
-			                                         render_assets[i].len));
+			json_object_set_new(
+			    files, render_assets[i].name,
+			    json_stringn_nocheck((const char *)render_assets[i].data,
+			                         render_assets[i].len));
 	}
 	json_t *over = list_dir(s->override_dir);
 	size_t i;
 	json_t *n;
-	json_array_foreach(over, i, n)
-	{
+	json_array_foreach (over, i, n) {
 		buf_reset(&b);
 		if ((rc = read_in(s->override_dir, json_string_value(n), &b, e))) {
 			json_decref(over);
 			goto out;
 		}
-		json_object_set_new(files, json_string_value(n), json_stringn_nocheck(b.data, b.len));
+		json_object_set_new(files, json_string_value(n),
+		                    json_stringn_nocheck(b.data, b.len));
 	}
 	json_decref(over);
 out:
@@ -278,11 +278,11 @@ static int load_templates(struct render_site *s, struct err *e)
 	const char *name;
 	json_t *v;
 	int rc = 0;
-	json_object_foreach(files, name, v)
-	{
+	json_object_foreach (files, name, v) {
 		if (has_suffix(name, ".html")) {
 			char *tname = xstrndup(name, strlen(name) - 5);
-			rc = tmpl_set_add_string(set, tname, json_string_value(v), json_string_length(v), e);
+			rc = tmpl_set_add_string(set, tname, json_string_value(v),
+			                         json_string_length(v), e);
 			free(tname);
 			if (rc)
 				break;
@@ -296,7 +296,8 @@ static int load_templates(struct render_site *s, struct err *e)
 	json_decref(files);
 	for (int i = 0; !rc && i < RENDER_NVIEWS; i++)
 		if (!tmpl_set_has(set, view_item_template[i]))
-			rc = err_set(e, ERR_INVAL, "missing template '%s.html'", view_item_template[i]);
+			rc = err_set(e, ERR_INVAL, "missing template '%s.html'",
+			             view_item_template[i]);
 	if (!rc && !tmpl_set_has(set, "page"))
 		rc = err_set(e, ERR_INVAL, "missing template 'page.html'");
 	if (!rc)
@@ -358,7 +359,8 @@ static int copy_icon(struct render_site *s, const char *name)
 	struct buf b;
 	buf_init(&b, ICON_MAX_SIZE + 1);
 	int changed = 0;
-	if (fileio_read(src, &b, &s->icon_err) || write_file(s, rel, b.data, b.len, 0, &changed, &s->icon_err))
+	if (fileio_read(src, &b, &s->icon_err) ||
+	    write_file(s, rel, b.data, b.len, 0, &changed, &s->icon_err))
 		ok = 0;
 	else if (changed && s->st)
 		s->st->assets_written++;
@@ -387,7 +389,8 @@ static const char *icon_file(const char *name, void *arg)
 		return json_string_value(seen);
 	const char *found = NULL;
 	int bare = !strchr(name, '.');
-	for (size_t i = bare ? 1 : 0; i < (bare ? sizeof(exts) / sizeof(exts[0]) : 1) && !found; i++) {
+	for (size_t i = bare ? 1 : 0; i < (bare ? sizeof(exts) / sizeof(exts[0]) : 1) && !found;
+	     i++) {
 		char *file = xasprintf("%s%s", name, exts[i]);
 		if (copy_icon(s, file)) {
 			json_object_set_new(s->icons_seen, name, json_string(file));
@@ -451,8 +454,8 @@ static void cache_replace(struct frag_cache *c, struct frag **fresh, size_t n)
 	c->n = n;
 }
 
-static int render_frag(struct render_site *s, enum render_view view, const json_t *svc,
-                       uint64_t id, uint64_t key, struct frag **out, struct err *e)
+static int render_frag(struct render_site *s, enum render_view view, const json_t *svc, uint64_t id,
+                       uint64_t key, struct frag **out, struct err *e)
 {
 	struct buf b;
 	buf_init(&b, 0);
@@ -485,8 +488,9 @@ static json_t *page_links(struct render_page p, int which)
 		else
 			q.group_by = (enum render_group_by)i;
 		json_array_append_new(
-		    a, json_pack("{s:s, s:s, s:b}", "label", which == 0 ? view_labels[i] : group_by_labels[i],
-		                 "href", render_page_file(q), "current",
+		    a, json_pack("{s:s, s:s, s:b}", "label",
+		                 which == 0 ? view_labels[i] : group_by_labels[i], "href",
+		                 render_page_file(q), "current",
 		                 which == 0 ? p.view == q.view : p.group_by == q.group_by));
 	}
 	return a;
@@ -509,10 +513,12 @@ static json_t *page_context(struct render_site *s, struct render_page p,
 		char slot[32], id[32];
 		snprintf(slot, sizeof(slot), "%c%zu%c", SLOT_OPEN, i, SLOT_CLOSE);
 		snprintf(id, sizeof(id), "b-%zu", i);
-		json_t *o = json_pack("{s:s, s:o, s:I, s:s}", "id", id, "label",
-		                      json_stringn(b[i].label, strlen(b[i].label)) ?: json_string(""),
-		                      "count", (json_int_t)b[i].n, "services_html", slot);
-		const char *file = b[i].icon && env->icon_file ? env->icon_file(b[i].icon, env->icon_arg) : NULL;
+		json_t *o =
+		    json_pack("{s:s, s:o, s:I, s:s}", "id", id, "label",
+		              json_stringn(b[i].label, strlen(b[i].label)) ?: json_string(""),
+		              "count", (json_int_t)b[i].n, "services_html", slot);
+		const char *file =
+		    b[i].icon && env->icon_file ? env->icon_file(b[i].icon, env->icon_arg) : NULL;
 		if (file) {
 			char *src = xasprintf("images/%s", file);
 			json_object_set_new(o, "icon_src", json_string(src));
@@ -542,10 +548,10 @@ static json_t *page_context(struct render_site *s, struct render_page p,
 	    p.view == RENDER_VIEW_COMPACT, "group_by", render_group_by_name(p.group_by),
 	    "group_by_label", group_by_labels[p.group_by], "show_urlless", p.show_urlless, "views",
 	    page_links(p, 0), "groupings", page_links(p, 1), "urlless", "href",
-	    render_page_file(other), "label", p.show_urlless ? "Hide URL-less" : "Show URL-less", "on",
-	    p.show_urlless, "count", (json_int_t)count, "count_label", count_label, "multi_host",
-	    multi_host, "empty", count == 0, "buckets", buckets, "css_href", pa->css_href, "js_href",
-	    pa->js_href, "sprite_html", pa->sprite);
+	    render_page_file(other), "label", p.show_urlless ? "Hide URL-less" : "Show URL-less",
+	    "on", p.show_urlless, "count", (json_int_t)count, "count_label", count_label,
+	    "multi_host", multi_host, "empty", count == 0, "buckets", buckets, "css_href",
+	    pa->css_href, "js_href", pa->js_href, "sprite_html", pa->sprite);
 }
 
 static int same_stat(const char *path, off_t size, struct timespec mtime)
@@ -649,7 +655,8 @@ static int build_page(struct render_site *s, size_t idx, const struct store_reco
 		if (!same && !ps->known && fileio_same_content(path, raw.data, raw.len))
 			same = 1;
 		if (!same) {
-			/* The old .gz goes first: a server never pairs a new page with a stale .gz. */
+			/* The old .gz goes first: a server never pairs a new page with a stale .gz.
+			 */
 			unlink(gzpath);
 			ps->gz_known = 0;
 			rc = write_file(s, rel, raw.data, raw.len, FILEIO_NOCOMPARE, NULL, e);
@@ -712,14 +719,14 @@ static int write_assets(struct render_site *s, struct page_assets *pa, struct er
 	}
 	const struct asset *css = find_asset(s, "style.css"), *js = find_asset(s, "app.js");
 	const struct asset *sprite = find_asset(s, "icons.svg");
-	pa->css_href = xasprintf("assets/style.css?v=%08llx",
-	                         css ? (unsigned long long)(fnv(FNV_SEED, css->data.data, css->data.len) &
-	                                                    0xffffffffULL)
-	                             : 0ULL);
-	pa->js_href = xasprintf("assets/app.js?v=%08llx",
-	                        js ? (unsigned long long)(fnv(FNV_SEED, js->data.data, js->data.len) &
-	                                                  0xffffffffULL)
-	                           : 0ULL);
+	pa->css_href = xasprintf(
+	    "assets/style.css?v=%08llx",
+	    css ? (unsigned long long)(fnv(FNV_SEED, css->data.data, css->data.len) & 0xffffffffULL)
+	        : 0ULL);
+	pa->js_href = xasprintf(
+	    "assets/app.js?v=%08llx",
+	    js ? (unsigned long long)(fnv(FNV_SEED, js->data.data, js->data.len) & 0xffffffffULL)
+	       : 0ULL);
 	pa->sprite = sprite ? sprite->data.data : "";
 	/* The sprite is inlined (so <use href="#i-x"> works from file://): skip an XML prolog. */
 	if (!strncmp(pa->sprite, "<?xml", 5)) {
@@ -740,7 +747,8 @@ int render_site_compress(struct render_site *s, struct err *e)
 		struct pending_gz *pg = &s->pending[i];
 		struct page_state *ps = &s->pages[pg->page];
 		const char *rel = render_page_file(render_page_nth(pg->page));
-		char *gzrel = xasprintf("%s.gz", rel), *gzpath = xasprintf("%s/%s", s->out_dir, gzrel);
+		char *gzrel = xasprintf("%s.gz", rel),
+		     *gzpath = xasprintf("%s/%s", s->out_dir, gzrel);
 		gzip_buf(s, pg->raw.data, pg->raw.len, &gz);
 		struct stat st;
 		if (!rc)
@@ -791,7 +799,8 @@ int render_site_build(struct render_site *s, const struct store_record *services
 			} else {
 				if (!svc)
 					svc = render_model_service(&services[i], &env);
-				rc = render_frag(s, (enum render_view)v, svc, services[i].id, key, &f, e);
+				rc = render_frag(s, (enum render_view)v, svc, services[i].id, key,
+				                 &f, e);
 				s->st->fragments_rendered++;
 			}
 			frags[v][i] = f;
@@ -802,7 +811,8 @@ int render_site_build(struct render_site *s, const struct store_record *services
 	}
 	struct render_order *order = rc ? NULL : render_order_new(services, n, groups);
 	for (size_t p = 0; p < RENDER_NPAGES && !rc; p++)
-		rc = build_page(s, p, services, order, frags[render_page_nth(p).view], &env, &pa, e);
+		rc =
+		    build_page(s, p, services, order, frags[render_page_nth(p).view], &env, &pa, e);
 	render_order_free(order);
 	if (!rc && s->icon_err.code)
 		rc = err_set(e, s->icon_err.code, "%s", s->icon_err.msg);
@@ -827,8 +837,7 @@ out:
 	return rc;
 }
 
-int render_site_new(struct render_site **out, const struct render_site_config *cfg,
-                    struct err *e)
+int render_site_new(struct render_site **out, const struct render_site_config *cfg, struct err *e)
 {
 	struct render_site *s = xcalloc(1, sizeof(*s));
 	s->out_dir = xstrdup(cfg->out_dir);

@@ -26,8 +26,9 @@
 struct render_site_config {
 	const char *out_dir;       /* where the site goes (created) */
 	const char *templates_dir; /* NULL = the embedded site-templates/ */
-	const char *override_dir;  /* per-install overrides (<config>/templates), NULL or missing ok */
-	const char *images_dir;    /* service and group icons (<config>/images), NULL = none */
+	const char
+	    *override_dir;      /* per-install overrides (<config>/templates), NULL or missing ok */
+	const char *images_dir; /* service and group icons (<config>/images), NULL = none */
 };
 
 struct render_stats {
@@ -41,8 +42,7 @@ struct render_stats {
 struct render_site;
 
 /* Load the templates and prepare out_dir. ERR_IO / ERR_INVAL ("file:line: what"). */
-int render_site_new(struct render_site **out, const struct render_site_config *cfg,
-                    struct err *e);
+int render_site_new(struct render_site **out, const struct render_site_config *cfg, struct err *e);
 /* Re-read the templates (SIGHUP); on error the old ones stay and the error is returned. */
 int render_site_reload(struct render_site *s, struct err *e);
 /*

@@ -38,7 +38,8 @@ static const char *str(const json_t *o, const char *path)
 	char *copy = xstrdup(path), *save = NULL;
 	const json_t *j = o;
 	for (char *k = strtok_r(copy, ".", &save); k && j; k = strtok_r(NULL, ".", &save))
-		j = json_is_array(j) ? json_array_get(j, (size_t)strtoul(k, NULL, 10)) : json_object_get(j, k);
+		j = json_is_array(j) ? json_array_get(j, (size_t)strtoul(k, NULL, 10))
+		                     : json_object_get(j, k);
 	free(copy);
 	return json_string_value(j);
 }
@@ -118,7 +119,8 @@ static void test_urls_and_links(void **state)
 	json_t *j = model(&r, &env);
 	/* The tile links to the first http(s) URL; a javascript: URL stays text. */
 	assert_string_equal(str(j, "href"), "https://app.example.com/x");
-	assert_true(json_is_null(json_object_get(json_array_get(json_object_get(j, "urls"), 0), "href")));
+	assert_true(
+	    json_is_null(json_object_get(json_array_get(json_object_get(j, "urls"), 0), "href")));
 	assert_string_equal(str(j, "urls.0.url"), "javascript:alert(1)");
 	assert_string_equal(str(j, "urls.0.status_text"), "not monitored");
 	assert_string_equal(str(j, "urls.1.href"), "https://app.example.com/x");
@@ -168,17 +170,21 @@ static void test_badges_and_exposures(void **state)
 	(void)state;
 	struct store_record r;
 	rec(&r, 1, "h", "c");
-	r.exposure_observations = xstrdup(
-	    "[{\"layer\":\"traefik\",\"hostname\":\"a.example.com\",\"tls\":true,\"path_prefix\":\"/api\","
-	    "\"auth\":\"authelia\",\"details\":null},"
-	    "{\"layer\":\"cloudflared\",\"hostname\":\"b.example.com\",\"tls\":true,\"path_prefix\":null,"
-	    "\"auth\":null,\"details\":null},"
-	    "{\"layer\":\"caddy\",\"hostname\":null,\"tls\":false,\"path_prefix\":\"/\",\"auth\":\"none\","
-	    "\"details\":null},"
-	    "{\"layer\":\"haproxy\",\"hostname\":\"d\",\"tls\":false,\"path_prefix\":null,\"auth\":null,"
-	    "\"details\":null},"
-	    "{\"layer\":\"nginx\",\"hostname\":\"e\",\"tls\":false,\"path_prefix\":null,\"auth\":null,"
-	    "\"details\":null}]");
+	r.exposure_observations = xstrdup("[{\"layer\":\"traefik\",\"hostname\":\"a.example.com\","
+	                                  "\"tls\":true,\"path_prefix\":\"/api\","
+	                                  "\"auth\":\"authelia\",\"details\":null},"
+	                                  "{\"layer\":\"cloudflared\",\"hostname\":\"b.example."
+	                                  "com\",\"tls\":true,\"path_prefix\":null,"
+	                                  "\"auth\":null,\"details\":null},"
+	                                  "{\"layer\":\"caddy\",\"hostname\":null,\"tls\":false,"
+	                                  "\"path_prefix\":\"/\",\"auth\":\"none\","
+	                                  "\"details\":null},"
+	                                  "{\"layer\":\"haproxy\",\"hostname\":\"d\",\"tls\":false,"
+	                                  "\"path_prefix\":null,\"auth\":null,"
+	                                  "\"details\":null},"
+	                                  "{\"layer\":\"nginx\",\"hostname\":\"e\",\"tls\":false,"
+	                                  "\"path_prefix\":null,\"auth\":null,"
+	                                  "\"details\":null}]");
 	struct render_env env = env_live();
 	json_t *j = model(&r, &env);
 	json_t *badges = json_object_get(j, "badges");
@@ -190,8 +196,8 @@ static void test_badges_and_exposures(void **state)
 	assert_false(json_is_true(json_object_get(json_array_get(badges, 1), "auth")));
 	assert_string_equal(str(j, "badges.2.icon"), "caddy");
 	assert_string_equal(str(j, "badges.0.tooltip"), "traefik · a.example.com/api · TLS · auth");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "badges_more"), "count")),
-	                 2);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(j, "badges_more"), "count")), 2);
 	assert_non_null(strstr(str(j, "badges_more.tooltip"), "haproxy"));
 	assert_non_null(strstr(str(j, "badges_more.tooltip"), "nginx"));
 	assert_int_equal(json_array_size(json_object_get(j, "exposures")), 5);
@@ -211,11 +217,14 @@ static void test_ports_and_networks(void **state)
 	struct store_record r;
 	rec(&r, 1, "h", "c");
 	r.published_ports = xstrdup(
-	    "[{\"container_port\":80,\"protocol\":\"tcp\",\"host_ip\":\"0.0.0.0\",\"host_port\":8080},"
+	    "[{\"container_port\":80,\"protocol\":\"tcp\",\"host_ip\":\"0.0.0.0\",\"host_port\":"
+	    "8080},"
 	    "{\"container_port\":80,\"protocol\":\"tcp\",\"host_ip\":\"::\",\"host_port\":8080},"
 	    "{\"container_port\":180,\"protocol\":\"tcp\",\"host_ip\":\"\",\"host_port\":80},"
-	    "{\"container_port\":53,\"protocol\":\"udp\",\"host_ip\":\"127.0.0.1\",\"host_port\":5353},"
-	    "{\"container_port\":443,\"protocol\":\"tcp\",\"host_ip\":\"::1\",\"host_port\":8443}]");
+	    "{\"container_port\":53,\"protocol\":\"udp\",\"host_ip\":\"127.0.0.1\",\"host_port\":"
+	    "5353},"
+	    "{\"container_port\":443,\"protocol\":\"tcp\",\"host_ip\":\"::1\",\"host_port\":8443}"
+	    "]");
 	r.exposed_ports = xstrdup("[\"80/tcp\",\"9000/tcp\",\"53/udp\",\"7000\"]");
 	r.networks = xstrdup("[{\"name\":\"proxy\",\"aliases\":[\"web\",\"app\"]},{\"name\":\"db\","
 	                     "\"aliases\":[]}]");
@@ -267,7 +276,8 @@ static void expect_buckets(struct store_record *v, size_t n, const json_t *group
 	char got[512] = "";
 	size_t len = 0;
 	for (size_t i = 0; i < nb; i++) {
-		len += (size_t)snprintf(got + len, sizeof(got) - len, "%s%s:", i ? " | " : "", b[i].label);
+		len += (size_t)snprintf(got + len, sizeof(got) - len, "%s%s:", i ? " | " : "",
+		                        b[i].label);
 		for (size_t k = 0; k < b[i].n; k++)
 			len += (size_t)snprintf(got + len, sizeof(got) - len, "%s%s", k ? "," : "",
 			                        v[b[i].items[k]].container_name);
@@ -315,7 +325,8 @@ static void test_buckets_and_order(void **state)
 	p.group_by = RENDER_BY_HOST; /* trimmed, case-insensitive order, empty last */
 	expect_buckets(v, 6, groups, p, "h1:zeta,beta,delta | h2:Alpha,gamma | Unknown host:eps");
 	p.group_by = RENDER_BY_STACK;
-	expect_buckets(v, 6, groups, p, "Media:Alpha | media:zeta | Unstacked:beta,delta,eps,gamma");
+	expect_buckets(v, 6, groups, p,
+	               "Media:Alpha | media:zeta | Unstacked:beta,delta,eps,gamma");
 	json_decref(groups);
 	for (int i = 0; i < 6; i++)
 		store_record_release(&v[i]);
