@@ -17,6 +17,7 @@
 #include "../common/xalloc.h"
 #include "assets.h"
 #include "pages.h"
+#include "theme.h"
 #include "tmpl.h"
 #include "../common/banned.h"
 
@@ -47,12 +48,6 @@ struct frag_cache {
 	size_t n;
 };
 
-/* A non-template file copied to site/assets/. */
-struct asset {
-	char *name;
-	struct buf data;
-};
-
 /* What was last written to a page, to skip it when nothing changed. */
 struct page_state {
 	int known; /* hash/size/mtime describe the file on disk */
@@ -73,9 +68,7 @@ struct pending_gz {
 struct render_site {
 	char *out_dir, *tmp_dir;
 	char *templates_dir, *override_dir, *images_dir;
-	struct tmpl_set *tmpl;
-	struct asset *assets;
-	size_t nassets;
+	struct render_theme theme;
 	uint64_t generation; /* bumped on reload: every cached fragment is stale */
 	struct frag_cache cache[RENDER_NVIEWS];
 	struct page_state pages[RENDER_NPAGES];
@@ -159,169 +152,6 @@ static int write_with_gz(struct render_site *s, const char *rel, const void *dat
 	if (changed)
 		*changed = ch;
 	return rc;
-}
-
-/* --- templates and assets ------------------------------------------------ */
-
-static void free_assets(struct asset *a, size_t n)
-{
-	for (size_t i = 0; a && i < n; i++) {
-		free(a[i].name);
-		buf_release(&a[i].data);
-	}
-	free(a);
-}
-
-static int has_suffix(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-	return n >= k && !strcmp(s + n - k, suffix);
-}
-
-/* Read dir/name into b; 0, ERR_NOTFOUND, or another error. */
-static int read_in(const char *dir, const char *name, struct buf *b, struct err *e)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-	int rc = fileio_read(path, b, e);
-	free(path);
-	return rc;
-}
-
-/* Names of the regular, non-dot files of dir (NULL when it does not exist). */
-static json_t *list_dir(const char *dir)
-{
-	DIR *d = dir ? opendir(dir) : NULL;
-	if (!d)
-		return NULL;
-	json_t *names = json_array();
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		char *path = xasprintf("%s/%s", dir, de->d_name);
-		struct stat st;
-		if (!stat(path, &st) && S_ISREG(st.st_mode))
-			json_array_append_new(names, json_string(de->d_name));
-		free(path);
-	}
-	closedir(d);
-	return names;
-}
-
-/*
- * Collect the file set: base (templates_dir or the embedded files), with
- * override_dir's files replacing or adding. Result: object name -> bytes.
- */
-static int collect_files(const struct render_site *s, json_t **out, struct err *e)
-{
-	json_t *files = json_object();
-	struct buf b;
-	buf_init(&b, 4u << 20);
-	int rc = 0;
-	if (s->templates_dir) {
-		json_t *names = list_dir(s->templates_dir);
-		if (!names) {
-			rc = err_set(e, ERR_IO, "cannot read templates '%s': %s", s->templates_dir,
-			             strerror(errno));
-			goto out;
-		}
-		size_t i;
-		json_t *n;
-		json_array_foreach (names, i, n) {
-			buf_reset(&b);
-			if ((rc = read_in(s->templates_dir, json_string_value(n), &b, e))) {
-				json_decref(names);
-				goto out;
-			}
-			json_object_set_new(files, json_string_value(n),
-			                    json_stringn_nocheck(b.data, b.len));
-		}
-		json_decref(names);
-	} else {
-		for (size_t i = 0; i < render_nassets; i++)
-			json_object_set_new(
-			    files, render_assets[i].name,
-			    json_stringn_nocheck((const char *)render_assets[i].data,
-			                         render_assets[i].len));
-	}
-	json_t *over = list_dir(s->override_dir);
-	size_t i;
-	json_t *n;
-	json_array_foreach (over, i, n) {
-		buf_reset(&b);
-		if ((rc = read_in(s->override_dir, json_string_value(n), &b, e))) {
-			json_decref(over);
-			goto out;
-		}
-		json_object_set_new(files, json_string_value(n),
-		                    json_stringn_nocheck(b.data, b.len));
-	}
-	json_decref(over);
-out:
-	buf_release(&b);
-	if (rc)
-		json_decref(files);
-	else
-		*out = files;
-	return rc;
-}
-
-/* Compile the templates and keep the other files as assets; on error nothing changes. */
-static int load_templates(struct render_site *s, struct err *e)
-{
-	json_t *files = NULL;
-	if (collect_files(s, &files, e))
-		return -1;
-	struct tmpl_set *set = tmpl_set_new();
-	struct asset *assets = xcalloc(json_object_size(files) + 1, sizeof(*assets));
-	size_t nassets = 0;
-	const char *name;
-	json_t *v;
-	int rc = 0;
-	json_object_foreach (files, name, v) {
-		if (has_suffix(name, ".html")) {
-			char *tname = xstrndup(name, strlen(name) - 5);
-			rc = tmpl_set_add_string(set, tname, json_string_value(v),
-			                         json_string_length(v), e);
-			free(tname);
-			if (rc)
-				break;
-		} else if (strcmp(name, "README.md")) {
-			assets[nassets].name = xstrdup(name);
-			buf_init(&assets[nassets].data, 0);
-			buf_add(&assets[nassets].data, json_string_value(v), json_string_length(v));
-			nassets++;
-		}
-	}
-	json_decref(files);
-	for (int i = 0; !rc && i < RENDER_NVIEWS; i++)
-		if (!tmpl_set_has(set, view_item_template[i]))
-			rc = err_set(e, ERR_INVAL, "missing template '%s.html'",
-			             view_item_template[i]);
-	if (!rc && !tmpl_set_has(set, "page"))
-		rc = err_set(e, ERR_INVAL, "missing template 'page.html'");
-	if (!rc)
-		rc = tmpl_set_finish(set, e);
-	if (rc) {
-		tmpl_set_free(set);
-		free_assets(assets, nassets);
-		return rc;
-	}
-	tmpl_set_free(s->tmpl);
-	free_assets(s->assets, s->nassets);
-	s->tmpl = set;
-	s->assets = assets;
-	s->nassets = nassets;
-	s->generation++;
-	return 0;
-}
-
-static const struct asset *find_asset(const struct render_site *s, const char *name)
-{
-	for (size_t i = 0; i < s->nassets; i++)
-		if (!strcmp(s->assets[i].name, name))
-			return &s->assets[i];
-	return NULL;
 }
 
 /* --- service and group icons ---------------------------------------------- */
@@ -459,7 +289,7 @@ static int render_frag(struct render_site *s, enum render_view view, const json_
 {
 	struct buf b;
 	buf_init(&b, 0);
-	if (tmpl_render(s->tmpl, view_item_template[view], svc, &b, e)) {
+	if (tmpl_render(s->theme.tmpl, view_item_template[view], svc, &b, e)) {
 		buf_release(&b);
 		return -1;
 	}
@@ -496,6 +326,13 @@ static json_t *page_links(struct render_page p, int which)
 	return a;
 }
 
+/* A bucket label as JSON (labels come from records: valid UTF-8, but never fail). */
+static json_t *bucket_label(const char *label)
+{
+	json_t *j = json_string(label);
+	return j ? j : json_string("");
+}
+
 struct page_assets {
 	char *css_href, *js_href;
 	const char *sprite;
@@ -514,8 +351,7 @@ static json_t *page_context(struct render_site *s, struct render_page p,
 		snprintf(slot, sizeof(slot), "%c%zu%c", SLOT_OPEN, i, SLOT_CLOSE);
 		snprintf(id, sizeof(id), "b-%zu", i);
 		json_t *o =
-		    json_pack("{s:s, s:o, s:I, s:s}", "id", id, "label",
-		              json_stringn(b[i].label, strlen(b[i].label)) ?: json_string(""),
+		    json_pack("{s:s, s:o, s:I, s:s}", "id", id, "label", bucket_label(b[i].label),
 		              "count", (json_int_t)b[i].n, "services_html", slot);
 		const char *file =
 		    b[i].icon && env->icon_file ? env->icon_file(b[i].icon, env->icon_arg) : NULL;
@@ -632,7 +468,7 @@ static int build_page(struct render_site *s, size_t idx, const struct store_reco
 	json_t *ctx = page_context(s, p, services, b, nb, env, pa);
 	struct buf page;
 	buf_init(&page, 0);
-	int rc = tmpl_render(s->tmpl, "page", ctx, &page, e);
+	int rc = tmpl_render(s->theme.tmpl, "page", ctx, &page, e);
 	json_decref(ctx);
 	if (rc)
 		goto out;
@@ -706,8 +542,8 @@ out:
 /* Copy the assets into site/assets/ and work out their cache-busting hrefs. */
 static int write_assets(struct render_site *s, struct page_assets *pa, struct err *e)
 {
-	for (size_t i = 0; i < s->nassets; i++) {
-		const struct asset *a = &s->assets[i];
+	for (size_t i = 0; i < s->theme.nassets; i++) {
+		const struct render_theme_asset *a = &s->theme.assets[i];
 		char *rel = xasprintf("assets/%s", a->name);
 		int changed = 0;
 		int rc = write_with_gz(s, rel, a->data.data, a->data.len, &changed, e);
@@ -717,8 +553,9 @@ static int write_assets(struct render_site *s, struct page_assets *pa, struct er
 		if (changed)
 			s->st->assets_written++;
 	}
-	const struct asset *css = find_asset(s, "style.css"), *js = find_asset(s, "app.js");
-	const struct asset *sprite = find_asset(s, "icons.svg");
+	const struct render_theme_asset *css = render_theme_asset(&s->theme, "style.css");
+	const struct render_theme_asset *js = render_theme_asset(&s->theme, "app.js");
+	const struct render_theme_asset *sprite = render_theme_asset(&s->theme, "icons.svg");
 	pa->css_href = xasprintf(
 	    "assets/style.css?v=%08llx",
 	    css ? (unsigned long long)(fnv(FNV_SEED, css->data.data, css->data.len) & 0xffffffffULL)
@@ -837,6 +674,16 @@ out:
 	return rc;
 }
 
+/* (Re)load the theme; the fragment cache is stale after a successful load. */
+static int load_templates(struct render_site *s, struct err *e)
+{
+	static const char *const required[] = {"page", "table-row", "tile", "compact-item", NULL};
+	if (render_theme_load(&s->theme, s->templates_dir, s->override_dir, required, e))
+		return -1;
+	s->generation++;
+	return 0;
+}
+
 int render_site_new(struct render_site **out, const struct render_site_config *cfg, struct err *e)
 {
 	struct render_site *s = xcalloc(1, sizeof(*s));
@@ -881,8 +728,7 @@ void render_site_free(struct render_site *s)
 	}
 	for (size_t i = 0; i < s->npending; i++)
 		buf_release(&s->pending[i].raw);
-	tmpl_set_free(s->tmpl);
-	free_assets(s->assets, s->nassets);
+	render_theme_release(&s->theme);
 	libdeflate_free_compressor(s->gz);
 	json_decref(s->icons_seen);
 	free(s->out_dir);
@@ -891,12 +737,4 @@ void render_site_free(struct render_site *s)
 	free(s->override_dir);
 	free(s->images_dir);
 	free(s);
-}
-
-const struct render_asset *render_asset_find(const char *name)
-{
-	for (size_t i = 0; i < render_nassets; i++)
-		if (!strcmp(render_assets[i].name, name))
-			return &render_assets[i];
-	return NULL;
 }
