@@ -1,7 +1,5 @@
 #include "site.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +13,6 @@
 #include "../common/buf.h"
 #include "../common/fileio.h"
 #include "../common/xalloc.h"
-#include "assets.h"
 #include "pages.h"
 #include "theme.h"
 #include "tmpl.h"
