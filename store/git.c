@@ -469,6 +469,13 @@ static int write_pack(struct store_git *g, const git_oid *tree_id, struct err *e
 	 * directory, that one writes its pack to "/" and reports success.
 	 */
 	(void)mkdir(dir, 0777); /* git init makes it; someone may have removed it */
+	/* Checked here: libgit2 1.5's indexer leaks when it cannot open its directory. */
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		rc = err_set(e, ERR_GIT, "cannot write pack of '%s': '%s' is not a directory",
+		             g->workdir, dir);
+		goto out;
+	}
 	if (git_packbuilder_write_buf(&pack, pb) < 0 ||
 	    git_indexer_new(&idx, dir, 0, NULL, NULL) < 0 ||
 	    git_indexer_append(idx, pack.ptr, pack.size, &stats) < 0 ||
