@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <libdeflate.h>
+#include <pthread.h>
 
 #include "../common/buf.h"
 #include "../common/fileio.h"
@@ -20,6 +21,11 @@
 
 /* Pages and assets over this size get a .gz sibling. */
 #define GZ_MIN_SIZE 1024
+/*
+ * Pages are built and compressed by this many threads: the work is bound
+ * by copying bytes into files and deflate, which scale with cores.
+ */
+#define RENDER_THREADS 2
 /* libdeflate level for .gz files: 6 is near its best ratio at a fraction of 9's time. */
 #define GZ_LEVEL 6
 /* A service icon larger than this is not copied into the site. */
@@ -58,7 +64,7 @@ struct page_state {
 
 /* A page written whose .gz is still to be made (render_site_compress). */
 struct pending_gz {
-	size_t page;
+	int due;
 	struct buf raw;
 };
 
@@ -69,9 +75,9 @@ struct render_site {
 	uint64_t generation; /* bumped on reload: every cached fragment is stale */
 	struct frag_cache cache[RENDER_NVIEWS];
 	struct page_state pages[RENDER_NPAGES];
-	struct pending_gz pending[RENDER_NPAGES];
+	struct pending_gz pending[RENDER_NPAGES]; /* by page index */
 	size_t npending;
-	struct libdeflate_compressor *gz;
+	struct libdeflate_compressor *gz[RENDER_THREADS]; /* one per thread */
 	json_t *icons_seen; /* icon file name -> true/false, for one build */
 	struct render_stats *st;
 	struct err icon_err;
@@ -94,12 +100,12 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 /* --- gzip ------------------------------------------------------------------ */
 
 /* gzip data into out (whole buffer: nginx gzip_static and the daemon serve it as is). */
-static void gzip_buf(struct render_site *s, const void *data, size_t len, struct buf *out)
+static void gzip_buf(struct libdeflate_compressor *c, const void *data, size_t len, struct buf *out)
 {
-	size_t cap = libdeflate_gzip_compress_bound(s->gz, len);
+	size_t cap = libdeflate_gzip_compress_bound(c, len);
 	buf_reset(out);
 	char *p = xmalloc(cap);
-	size_t n = libdeflate_gzip_compress(s->gz, data, len, p, cap);
+	size_t n = libdeflate_gzip_compress(c, data, len, p, cap);
 	buf_add(out, p, n);
 	free(p);
 }
@@ -140,7 +146,7 @@ static int write_with_gz(struct render_site *s, const char *rel, const void *dat
 		if (ch || !exists) {
 			struct buf gz;
 			buf_init(&gz, 0);
-			gzip_buf(s, data, len, &gz);
+			gzip_buf(s->gz[0], data, len, &gz);
 			rc = write_file(s, gzrel, gz.data, gz.len, 0, NULL, e);
 			buf_release(&gz);
 		}
@@ -228,6 +234,13 @@ static const char *icon_file(const char *name, void *arg)
 	if (!found)
 		json_object_set_new(s->icons_seen, name, json_null());
 	return found;
+}
+
+/* icon_file() for names already looked up this build; copies nothing (thread-safe). */
+static const char *icon_file_known(const char *name, void *arg)
+{
+	struct render_site *s = arg;
+	return json_string_value(json_object_get(s->icons_seen, name));
 }
 
 /* --- fragments ------------------------------------------------------------ */
@@ -456,7 +469,8 @@ static void asm_frag(void *arg, const struct frag *f)
 
 static int build_page(struct render_site *s, size_t idx, const struct store_record *services,
                       const struct render_order *order, struct frag *const *frags,
-                      const struct render_env *env, const struct page_assets *pa, struct err *e)
+                      const struct render_env *env, const struct page_assets *pa,
+                      struct render_stats *st, struct err *e)
 {
 	struct render_page p = render_page_nth(idx);
 	struct render_bucket *b = NULL;
@@ -493,7 +507,7 @@ static int build_page(struct render_site *s, size_t idx, const struct store_reco
 			unlink(gzpath);
 			ps->gz_known = 0;
 			rc = write_file(s, rel, raw.data, raw.len, FILEIO_NOCOMPARE, NULL, e);
-			s->st->pages_written++;
+			st->pages_written++;
 			need_gz = 1;
 		}
 		struct stat st1, st2;
@@ -517,15 +531,15 @@ static int build_page(struct render_site *s, size_t idx, const struct store_reco
 			need_gz = 0;
 		}
 		if (!rc && need_gz) {
-			struct pending_gz *pg = &s->pending[s->npending++];
-			pg->page = idx;
+			struct pending_gz *pg = &s->pending[idx];
+			pg->due = 1;
 			pg->raw = raw; /* moved */
 		} else {
 			buf_release(&raw);
 		}
 	}
 	if (same)
-		s->st->pages_unchanged++;
+		st->pages_unchanged++;
 	free(path);
 	free(gzpath);
 out:
@@ -572,32 +586,198 @@ static int write_assets(struct render_site *s, struct page_assets *pa, struct er
 	return 0;
 }
 
-int render_site_compress(struct render_site *s, struct err *e)
+/* One thread's share of the work: pages first, first + RENDER_THREADS, ... */
+struct worker {
+	struct render_site *s;
+	int first;
+	/* page building */
+	const struct store_record *services;
+	size_t n;
+	const struct render_order *order;
+	struct frag **const *frags;
+	const struct render_env *env;
+	const struct page_assets *pa;
+	struct render_stats st;
+	/* result */
+	int rc;
+	struct err e;
+};
+
+static void *compress_some(void *arg)
 {
-	int rc = 0;
+	struct worker *w = arg;
+	struct render_site *s = w->s;
 	struct buf gz;
 	buf_init(&gz, 0);
-	for (size_t i = 0; i < s->npending; i++) {
+	for (size_t i = (size_t)w->first; i < RENDER_NPAGES; i += RENDER_THREADS) {
 		struct pending_gz *pg = &s->pending[i];
-		struct page_state *ps = &s->pages[pg->page];
-		const char *rel = render_page_file(render_page_nth(pg->page));
+		if (!pg->due)
+			continue;
+		struct page_state *ps = &s->pages[i];
+		const char *rel = render_page_file(render_page_nth(i));
 		char *gzrel = xasprintf("%s.gz", rel),
 		     *gzpath = xasprintf("%s/%s", s->out_dir, gzrel);
-		gzip_buf(s, pg->raw.data, pg->raw.len, &gz);
+		gzip_buf(s->gz[w->first], pg->raw.data, pg->raw.len, &gz);
 		struct stat st;
-		if (!rc)
-			rc = write_file(s, gzrel, gz.data, gz.len, FILEIO_NOCOMPARE, NULL, e);
-		ps->gz_known = !rc && !stat(gzpath, &st);
+		if (!w->rc)
+			w->rc =
+			    write_file(s, gzrel, gz.data, gz.len, FILEIO_NOCOMPARE, NULL, &w->e);
+		ps->gz_known = !w->rc && !stat(gzpath, &st);
 		if (ps->gz_known) {
 			ps->gz_size = st.st_size;
 			ps->gz_mtime = st.st_mtim;
 		}
 		buf_release(&pg->raw);
+		pg->due = 0;
 		free(gzrel);
 		free(gzpath);
 	}
-	s->npending = 0;
 	buf_release(&gz);
+	return NULL;
+}
+
+static void *build_some(void *arg)
+{
+	struct worker *w = arg;
+	for (size_t i = (size_t)w->first; i < RENDER_NPAGES && !w->rc; i += RENDER_THREADS)
+		w->rc = build_page(w->s, i, w->services, w->order,
+		                   w->frags[render_page_nth(i).view], w->env, w->pa, &w->st, &w->e);
+	return NULL;
+}
+
+/* Run fn over RENDER_THREADS workers (this thread is one); the first error wins. */
+static int run_workers(struct worker *w, void *(*fn)(void *), struct err *e)
+{
+	pthread_t tid[RENDER_THREADS];
+	int started[RENDER_THREADS] = {0};
+	for (int t = 1; t < RENDER_THREADS; t++)
+		started[t] = !pthread_create(&tid[t], NULL, fn, &w[t]);
+	fn(&w[0]);
+	for (int t = 1; t < RENDER_THREADS; t++) {
+		if (started[t])
+			pthread_join(tid[t], NULL);
+		else
+			fn(&w[t]); /* no thread: do its share here */
+	}
+	for (int t = 0; t < RENDER_THREADS; t++)
+		if (w[t].rc)
+			return err_set(e, w[t].e.code ? w[t].e.code : ERR_IO, "%s", w[t].e.msg);
+	return 0;
+}
+
+int render_site_compress(struct render_site *s, struct err *e)
+{
+	struct worker w[RENDER_THREADS];
+	memset(w, 0, sizeof(w));
+	for (int t = 0; t < RENDER_THREADS; t++) {
+		w[t].s = s;
+		w[t].first = t;
+	}
+	int rc = run_workers(w, compress_some, e);
+	s->npending = 0;
+	return rc;
+}
+
+/* Services first, first + RENDER_THREADS, ...: fragments from the cache or rendered. */
+static void *fragments_some(void *arg)
+{
+	struct worker *w = arg;
+	struct render_site *s = w->s;
+	for (size_t i = (size_t)w->first; i < w->n && !w->rc; i += RENDER_THREADS) {
+		const struct store_record *r = &w->services[i];
+		uint64_t key = render_model_key(r, w->env) ^ s->generation;
+		json_t *svc = NULL; /* built only when a view needs a new fragment */
+		for (int v = 0; v < RENDER_NVIEWS && !w->rc; v++) {
+			struct frag *f = cache_find(&s->cache[v], r->id, key);
+			if (f) {
+				w->st.fragments_cached++;
+			} else {
+				if (!svc)
+					svc = render_model_service(r, w->env);
+				w->rc =
+				    render_frag(s, (enum render_view)v, svc, r->id, key, &f, &w->e);
+				w->st.fragments_rendered++;
+			}
+			w->frags[v][i] = f;
+		}
+		json_decref(svc);
+	}
+	return NULL;
+}
+
+/*
+ * Every service's fragments, over RENDER_THREADS threads (service icons are
+ * copied first, here). *made: services whose fragments are all there.
+ */
+static int build_fragments(struct render_site *s, const struct store_record *services, size_t n,
+                           struct frag **const *frags, const struct render_env *env, size_t *made,
+                           struct err *e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (services[i].image_icon && *services[i].image_icon)
+			icon_file(services[i].image_icon, s);
+	struct render_env readonly = *env;
+	readonly.icon_file =
+	    icon_file_known; /* the threads must not copy files or grow the cache */
+	struct worker w[RENDER_THREADS];
+	memset(w, 0, sizeof(w));
+	for (int t = 0; t < RENDER_THREADS; t++)
+		w[t] = (struct worker){.s = s,
+		                       .first = t,
+		                       .services = services,
+		                       .n = n,
+		                       .frags = frags,
+		                       .env = &readonly};
+	int rc = run_workers(w, fragments_some, e);
+	for (int t = 0; t < RENDER_THREADS; t++) {
+		s->st->fragments_cached += w[t].st.fragments_cached;
+		s->st->fragments_rendered += w[t].st.fragments_rendered;
+	}
+	/* On an error, keep the fragments of the services that got all of theirs. */
+	*made = n;
+	for (size_t i = 0; rc && i < n; i++)
+		for (int v = 0; v < RENDER_NVIEWS; v++)
+			if (!frags[v][i] && *made == n)
+				*made = i;
+	return rc;
+}
+
+/* Every page, over RENDER_THREADS threads; group icons are copied first, here. */
+static int build_pages(struct render_site *s, const struct store_record *services, size_t n,
+                       const json_t *groups, struct frag **const *frags,
+                       const struct render_env *env, const struct page_assets *pa, struct err *e)
+{
+	size_t i;
+	json_t *g;
+	json_array_foreach (groups, i, g) {
+		const char *icon = json_string_value(json_object_get(g, "icon"));
+		if (icon)
+			icon_file(icon, s);
+	}
+	struct render_env readonly = *env;
+	readonly.icon_file =
+	    icon_file_known; /* the threads must not copy files or grow the cache */
+	struct render_order *order = render_order_new(services, n, groups);
+	struct worker w[RENDER_THREADS];
+	memset(w, 0, sizeof(w));
+	for (int t = 0; t < RENDER_THREADS; t++) {
+		w[t] = (struct worker){.s = s,
+		                       .first = t,
+		                       .services = services,
+		                       .order = order,
+		                       .frags = frags,
+		                       .env = &readonly,
+		                       .pa = pa};
+	}
+	int rc = run_workers(w, build_some, e);
+	for (int t = 0; t < RENDER_THREADS; t++) {
+		s->st->pages_written += w[t].st.pages_written;
+		s->st->pages_unchanged += w[t].st.pages_unchanged;
+	}
+	s->npending = 0;
+	for (size_t p = 0; p < RENDER_NPAGES; p++)
+		s->npending += s->pending[p].due != 0;
+	render_order_free(order);
 	return rc;
 }
 
@@ -623,31 +803,9 @@ int render_site_build(struct render_site *s, const struct store_record *services
 		goto out;
 	for (int v = 0; v < RENDER_NVIEWS; v++)
 		frags[v] = xcalloc(n ? n : 1, sizeof(struct frag *));
-	for (size_t i = 0; i < n && !rc; i++) {
-		uint64_t key = render_model_key(&services[i], &env) ^ s->generation;
-		json_t *svc = NULL; /* built only when a view needs a new fragment */
-		for (int v = 0; v < RENDER_NVIEWS && !rc; v++) {
-			struct frag *f = cache_find(&s->cache[v], services[i].id, key);
-			if (f) {
-				s->st->fragments_cached++;
-			} else {
-				if (!svc)
-					svc = render_model_service(&services[i], &env);
-				rc = render_frag(s, (enum render_view)v, svc, services[i].id, key,
-				                 &f, e);
-				s->st->fragments_rendered++;
-			}
-			frags[v][i] = f;
-		}
-		json_decref(svc);
-		if (!rc)
-			made = i + 1;
-	}
-	struct render_order *order = rc ? NULL : render_order_new(services, n, groups);
-	for (size_t p = 0; p < RENDER_NPAGES && !rc; p++)
-		rc =
-		    build_page(s, p, services, order, frags[render_page_nth(p).view], &env, &pa, e);
-	render_order_free(order);
+	rc = build_fragments(s, services, n, frags, &env, &made, e);
+	if (!rc)
+		rc = build_pages(s, services, n, groups, frags, &env, &pa, e);
 	if (!rc && s->icon_err.code)
 		rc = err_set(e, s->icon_err.code, "%s", s->icon_err.msg);
 out:
@@ -659,7 +817,10 @@ out:
 		for (size_t i = 0; i < n; i++) {
 			if (frags[v][i] && i < made)
 				frags[v][keep++] = frags[v][i];
-			else if (frags[v][i] && !frags[v][i]->used)
+			else if (frags[v][i] && frags[v][i]->used)
+				frags[v][i]->used =
+				    0; /* still the old cache's: cache_replace frees it */
+			else if (frags[v][i])
 				frag_free(frags[v][i]);
 		}
 		cache_replace(&s->cache[v], frags[v], keep);
@@ -689,8 +850,11 @@ int render_site_new(struct render_site **out, const struct render_site_config *c
 	s->templates_dir = cfg->templates_dir ? xstrdup(cfg->templates_dir) : NULL;
 	s->override_dir = cfg->override_dir ? xstrdup(cfg->override_dir) : NULL;
 	s->images_dir = cfg->images_dir ? xstrdup(cfg->images_dir) : NULL;
-	s->gz = libdeflate_alloc_compressor(GZ_LEVEL);
-	if (!s->gz) {
+	for (int t = 0; t < RENDER_THREADS; t++)
+		s->gz[t] = libdeflate_alloc_compressor(GZ_LEVEL);
+	if (!s->gz[0] || !s->gz[RENDER_THREADS - 1]) {
+		for (int t = 0; t < RENDER_THREADS; t++)
+			libdeflate_free_compressor(s->gz[t]);
 		free(s->out_dir); /* render_site_free needs an initialised stream */
 		free(s->tmp_dir);
 		free(s->templates_dir);
@@ -723,10 +887,11 @@ void render_site_free(struct render_site *s)
 			frag_free(s->cache[v].v[i]);
 		free(s->cache[v].v);
 	}
-	for (size_t i = 0; i < s->npending; i++)
+	for (size_t i = 0; i < RENDER_NPAGES; i++)
 		buf_release(&s->pending[i].raw);
 	render_theme_release(&s->theme);
-	libdeflate_free_compressor(s->gz);
+	for (int t = 0; t < RENDER_THREADS; t++)
+		libdeflate_free_compressor(s->gz[t]);
 	json_decref(s->icons_seen);
 	free(s->out_dir);
 	free(s->tmp_dir);
