@@ -158,10 +158,11 @@ static void *render_main(void *arg)
 		if (g->dirty) {
 			/*
 			 * Debounce: wait out the burst (a fixed window after the first change),
-			 * and at least twice the last render, so that under a sustained storm of
-			 * writes rendering takes at most a third of a core.
+			 * and at least four times the last render (which runs on two threads),
+			 * so that under a sustained storm of writes rendering takes at most
+			 * about a third of a core.
 			 */
-			long wait_ms = (long)(g->last_seconds * 2000);
+			long wait_ms = (long)(g->last_seconds * 4000);
 			deadline_in(&until,
 			            wait_ms > RENDER_DEBOUNCE_MS ? wait_ms : RENDER_DEBOUNCE_MS);
 			while (!g->stop && pthread_cond_timedwait(&g->wake, &g->lock, &until) == 0)
