@@ -516,11 +516,8 @@ static void handle_events(struct daemon *d, const struct http_request *req,
 static void handle_static(struct daemon *d, const struct http_request *req,
                           struct http_response *res)
 {
-	pthread_rwlock_rdlock(&d->settings_lock);
-	char *site_dir = xstrdup(d->settings->site_dir);
-	pthread_rwlock_unlock(&d->settings_lock);
-	static_handle(site_dir, req, res);
-	free(site_dir);
+	/* The dir the render thread writes (SITE_DIR as at start-up), not a reloaded one. */
+	static_handle(sitegen_dir(d->sitegen), req, res);
 }
 
 void api_handle(const struct http_request *req, struct http_response *res, void *arg)

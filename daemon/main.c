@@ -53,9 +53,10 @@ static const struct command commands[] = {
      "usage: portolan render [--repo DIR] [--out DIR] [--templates DIR] [--images DIR]\n\n"
      "Render every dashboard page (table, tiled, compact x group/stack/host x\n"
      "URL-less shown/hidden) from an inventory repo alone (default\n"
-     "<config>/inventory) into DIR (default <config>/site), without LMDB or a\n"
-     "daemon: live fields (docker status, health) show as unknown. Files in\n"
-     "--templates DIR replace the built-in templates of the same name; icons\n"
+     "<config>/inventory) into DIR (default SITE_DIR, as the daemon), without\n"
+     "LMDB or a daemon: live fields (docker status, health) show as unknown.\n"
+     "Files in --templates DIR (default <config>/templates) replace the\n"
+     "built-in templates of the same name; icons\n"
      "come from --images DIR (default <config>/images). Only changed files are\n"
      "rewritten; pages get .gz siblings. SOURCE_DATE_EPOCH pins the time.\n"},
 };

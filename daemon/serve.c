@@ -38,6 +38,8 @@ static void publish_change(struct daemon *d)
 static void publish_render(void *arg, uint64_t seq, int pages_written)
 {
 	struct daemon *d = arg;
+	if (!pages_written)
+		return; /* browsers would fetch the page again for nothing */
 	char data[96];
 	snprintf(data, sizeof(data), "{\"seq\":%llu,\"pages_written\":%d}", (unsigned long long)seq,
 	         pages_written);

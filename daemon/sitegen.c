@@ -25,6 +25,7 @@
 
 struct sitegen {
 	struct daemon *d;
+	char *dir;
 	struct render_site *site;
 	sitegen_done_fn done;
 	void *done_arg;
@@ -199,19 +200,28 @@ int sitegen_start(struct sitegen **out, struct daemon *d, sitegen_done_fn done, 
 	struct render_site_config cfg = {site_dir, NULL, override, images};
 	struct render_site *site = NULL;
 	int rc = render_site_new(&site, &cfg, e);
-	free(site_dir);
 	free(override);
 	free(images);
-	if (rc)
+	if (rc) {
+		free(site_dir);
 		return rc;
+	}
 	struct sitegen *g = xcalloc(1, sizeof(*g));
 	g->d = d;
+	g->dir = site_dir;
 	g->site = site;
 	g->done = done;
 	g->done_arg = arg;
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->wake, NULL);
-	pthread_create(&g->thread, NULL, render_main, g);
+	if ((rc = pthread_create(&g->thread, NULL, render_main, g))) {
+		render_site_free(site);
+		pthread_cond_destroy(&g->wake);
+		pthread_mutex_destroy(&g->lock);
+		free(g->dir);
+		free(g);
+		return err_set(e, ERR_IO, "cannot start the render thread: %s", strerror(rc));
+	}
 	*out = g;
 	return 0;
 }
@@ -245,7 +255,13 @@ void sitegen_stop(struct sitegen *g)
 	render_site_free(g->site);
 	pthread_cond_destroy(&g->wake);
 	pthread_mutex_destroy(&g->lock);
+	free(g->dir);
 	free(g);
+}
+
+const char *sitegen_dir(const struct sitegen *g)
+{
+	return g->dir;
 }
 
 void sitegen_stats(struct sitegen *g, unsigned long long *renders, double *seconds)
@@ -304,13 +320,27 @@ static int render_now(int64_t *now)
 	return 0;
 }
 
+/* SITE_DIR as the daemon would use it, else <config>/site. */
+static char *default_site_dir(const char *config)
+{
+	struct settings *st = NULL;
+	struct err e = {0};
+	if (settings_read(&st, config, NULL, &e))
+		return xasprintf("%s/site", config);
+	char *dir = xstrdup(st->site_dir);
+	settings_free(st);
+	return dir;
+}
+
 int sitegen_cmd_render(const char *config, int argc, char **argv)
 {
 	struct render_opts o = {0};
 	if (parse_render_opts(argc, argv, &o))
 		return 2;
 	char *repo = o.repo ? xstrdup(o.repo) : xasprintf("%s/inventory", config);
-	char *out = o.out ? xstrdup(o.out) : xasprintf("%s/site", config);
+	char *out = o.out ? xstrdup(o.out) : default_site_dir(config);
+	/* Like the daemon: <config>/templates overrides unless --templates names another dir. */
+	char *override = o.templates ? xstrdup(o.templates) : xasprintf("%s/templates", config);
 	char *images = o.images ? xstrdup(o.images) : xasprintf("%s/images", config);
 	struct store_repo r = {0};
 	struct buf problems;
@@ -327,7 +357,7 @@ int sitegen_cmd_render(const char *config, int argc, char **argv)
 		fprintf(stderr, "render: %s\n", e.msg);
 		goto out;
 	}
-	struct render_site_config cfg = {out, NULL, o.templates, images};
+	struct render_site_config cfg = {out, NULL, override, images};
 	if (render_site_new(&site, &cfg, &e)) {
 		fprintf(stderr, "render: %s\n", e.msg);
 		goto out;
@@ -349,6 +379,7 @@ out:
 	buf_release(&problems);
 	free(repo);
 	free(out);
+	free(override);
 	free(images);
 	return status;
 }

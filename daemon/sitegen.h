@@ -28,6 +28,8 @@ void sitegen_wake(struct sitegen *g);
 void sitegen_reload(struct sitegen *g);
 /* Render what is pending, stop the thread, free. NULL is fine. */
 void sitegen_stop(struct sitegen *g);
+/* The site dir it renders into (fixed at start: a SIGHUP does not move it). */
+const char *sitegen_dir(const struct sitegen *g);
 /* Renders done and total seconds spent in them (for /metrics). */
 void sitegen_stats(struct sitegen *g, unsigned long long *renders, double *seconds);
 

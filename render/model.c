@@ -14,12 +14,8 @@
 #include "../common/xalloc.h"
 #include "../common/banned.h"
 
-/*
- * A JSON string from record text. C0 controls (bar tab and newline) are
- * dropped: they are invalid in HTML, and the site generator relies on no
- * rendered text containing them (it marks fragment slots with one).
- */
-static json_t *jtext(const char *s)
+/* See model.h. */
+json_t *render_model_text(const char *s)
 {
 	if (!s)
 		return json_string("");
@@ -44,7 +40,7 @@ static json_t *jtext(const char *s)
 
 static void set_text(json_t *o, const char *key, const char *s)
 {
-	json_object_set_new(o, key, jtext(s));
+	json_object_set_new(o, key, render_model_text(s));
 }
 
 static int nonempty(const char *s)
@@ -204,7 +200,8 @@ static json_t *url_entry(const char *dir, const char *label, const char *url, in
 	json_object_set_new(o, "label", json_string(label));
 	set_text(o, "url", url);
 	/* Always there (null = no link): a missing name would find the service's href instead. */
-	json_object_set_new(o, "href", render_url_is_http(url) ? jtext(url) : json_null());
+	json_object_set_new(o, "href",
+	                    render_url_is_http(url) ? render_model_text(url) : json_null());
 	if (!nonempty(url))
 		text = "no URL";
 	else if (!check_enabled)
@@ -426,7 +423,7 @@ static void add_notes(json_t *svc, const char *notes)
 		return;
 	char *html = cmark_markdown_to_html(notes, strlen(notes), CMARK_OPT_DEFAULT);
 	if (html)
-		json_object_set_new(svc, "notes_html", jtext(html));
+		json_object_set_new(svc, "notes_html", render_model_text(html));
 	free(html);
 }
 

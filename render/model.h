@@ -28,6 +28,14 @@ struct render_env {
 	void *icon_arg;
 };
 
+/*
+ * A JSON string from record text (new reference; "" for NULL or invalid
+ * UTF-8). C0 controls but tab and newline are dropped: they are invalid in
+ * HTML, and the site generator marks fragment slots with them. Every text
+ * a template gets goes through here.
+ */
+json_t *render_model_text(const char *s);
+
 /* The service context of one record (new reference). */
 json_t *render_model_service(const struct store_record *r, const struct render_env *env);
 

@@ -13,6 +13,7 @@
 
 #include "../common/buf.h"
 #include "../common/fileio.h"
+#include "../common/log.h"
 #include "../common/xalloc.h"
 #include "pages.h"
 #include "theme.h"
@@ -36,7 +37,7 @@
 
 static const char *const view_item_template[RENDER_NVIEWS] = {"table-row", "tile", "compact-item"};
 
-/* One service rendered for one view, plain and as raw deflate blocks. */
+/* One service rendered for one view. */
 struct frag {
 	uint64_t id;
 	uint64_t key; /* hash of the view model + template generation */
@@ -80,7 +81,6 @@ struct render_site {
 	struct libdeflate_compressor *gz[RENDER_THREADS]; /* one per thread */
 	json_t *icons_seen; /* icon file name -> true/false, for one build */
 	struct render_stats *st;
-	struct err icon_err;
 };
 
 /* --- hashing ------------------------------------------------------------- */
@@ -130,29 +130,34 @@ static int is_compressible(const char *name)
 	       !strcmp(dot, ".html") || !strcmp(dot, ".txt") || !strcmp(dot, ".json");
 }
 
-/* Write rel and, when large enough, rel.gz (whole-file deflate). */
+/*
+ * Write rel and, when large enough, rel.gz (whole-file deflate). A changed
+ * file loses its old .gz first and a file too small for one loses it for
+ * good: nginx's gzip_static does not compare mtimes.
+ */
 static int write_with_gz(struct render_site *s, const char *rel, const void *data, size_t len,
                          int *changed, struct err *e)
 {
-	int ch = 0;
-	if (write_file(s, rel, data, len, 0, &ch, e))
-		return -1;
-	char *gzrel = xasprintf("%s.gz", rel);
-	int rc = 0;
-	if (len >= GZ_MIN_SIZE && is_compressible(rel)) {
-		char *gzpath = xasprintf("%s/%s", s->out_dir, gzrel);
-		int exists = fileio_exists(gzpath);
-		free(gzpath);
-		if (ch || !exists) {
-			struct buf gz;
-			buf_init(&gz, 0);
-			gzip_buf(s->gz[0], data, len, &gz);
-			rc = write_file(s, gzrel, gz.data, gz.len, 0, NULL, e);
-			buf_release(&gz);
-		}
+	char *path = xasprintf("%s/%s", s->out_dir, rel);
+	char *gzrel = xasprintf("%s.gz", rel), *gzpath = xasprintf("%s.gz", path);
+	int ch = !fileio_same_content(path, data, len), rc = 0;
+	if (ch) {
+		unlink(gzpath);
+		rc = write_file(s, rel, data, len, FILEIO_NOCOMPARE, NULL, e);
 	}
+	if (!rc && !(len >= GZ_MIN_SIZE && is_compressible(rel))) {
+		unlink(gzpath);
+	} else if (!rc && (ch || !fileio_exists(gzpath))) {
+		struct buf gz;
+		buf_init(&gz, 0);
+		gzip_buf(s->gz[0], data, len, &gz);
+		rc = write_file(s, gzrel, gz.data, gz.len, FILEIO_NOCOMPARE, NULL, e);
+		buf_release(&gz);
+	}
+	free(path);
 	free(gzrel);
-	if (changed)
+	free(gzpath);
+	if (!rc && changed)
 		*changed = ch;
 	return rc;
 }
@@ -192,10 +197,12 @@ static int copy_icon(struct render_site *s, const char *name)
 	struct buf b;
 	buf_init(&b, ICON_MAX_SIZE + 1);
 	int changed = 0;
-	if (fileio_read(src, &b, &s->icon_err) ||
-	    write_file(s, rel, b.data, b.len, 0, &changed, &s->icon_err))
+	struct err e = {0};
+	/* One bad icon is the operator's to fix; the pages still render, without it. */
+	if (fileio_read(src, &b, &e) || write_file(s, rel, b.data, b.len, 0, &changed, &e)) {
+		log_warn("icon '%s': %s", name, e.msg);
 		ok = 0;
-	else if (changed && s->st)
+	} else if (changed && s->st)
 		s->st->assets_written++;
 	buf_release(&b);
 out:
@@ -336,13 +343,6 @@ static json_t *page_links(struct render_page p, int which)
 	return a;
 }
 
-/* A bucket label as JSON (labels come from records: valid UTF-8, but never fail). */
-static json_t *bucket_label(const char *label)
-{
-	json_t *j = json_string(label);
-	return j ? j : json_string("");
-}
-
 struct page_assets {
 	char *css_href, *js_href;
 	const char *sprite;
@@ -360,9 +360,9 @@ static json_t *page_context(struct render_site *s, struct render_page p,
 		char slot[32], id[32];
 		snprintf(slot, sizeof(slot), "%c%zu%c", SLOT_OPEN, i, SLOT_CLOSE);
 		snprintf(id, sizeof(id), "b-%zu", i);
-		json_t *o =
-		    json_pack("{s:s, s:o, s:I, s:s}", "id", id, "label", bucket_label(b[i].label),
-		              "count", (json_int_t)b[i].n, "services_html", slot);
+		json_t *o = json_pack("{s:s, s:o, s:I, s:s}", "id", id, "label",
+		                      render_model_text(b[i].label), "count", (json_int_t)b[i].n,
+		                      "services_html", slot);
 		const char *file =
 		    b[i].icon && env->icon_file ? env->icon_file(b[i].icon, env->icon_arg) : NULL;
 		if (file) {
@@ -427,14 +427,20 @@ static void walk_page(const struct buf *page, const struct render_bucket *b, siz
 			cb->text(cb->arg, p, (size_t)(end - p));
 			return;
 		}
+		/* Only an exact "\001<index>\002" is a slot; anything else is text. */
+		const char *q = open + 1;
+		size_t i = 0;
+		while (q < end && *q >= '0' && *q <= '9' && q - open <= 9)
+			i = i * 10 + (size_t)(*q++ - '0');
+		if (q == open + 1 || q >= end || *q != SLOT_CLOSE || i >= nb) {
+			cb->text(cb->arg, p, (size_t)(open + 1 - p));
+			p = open + 1;
+			continue;
+		}
 		cb->text(cb->arg, p, (size_t)(open - p));
-		const char *close = memchr(open, SLOT_CLOSE, (size_t)(end - open));
-		if (!close)
-			return; /* cannot happen: slots are ours and text never holds the marker */
-		size_t i = strtoul(open + 1, NULL, 10);
-		for (size_t k = 0; i < nb && k < b[i].n; k++)
+		for (size_t k = 0; k < b[i].n; k++)
 			cb->frag(cb->arg, frags[b[i].items[k]]);
-		p = close + 1;
+		p = q + 1;
 	}
 }
 
@@ -479,7 +485,10 @@ static int build_page(struct render_site *s, size_t idx, const struct store_reco
 	json_t *ctx = page_context(s, p, services, b, nb, env, pa);
 	struct buf page;
 	buf_init(&page, 0);
-	int rc = tmpl_render(s->theme.tmpl, "page", ctx, &page, e);
+	int rc =
+	    ctx ? tmpl_render(s->theme.tmpl, "page", ctx, &page, e)
+	        : err_set(e, ERR_INVAL, "cannot build the context of '%s' (icons.svg not UTF-8?)",
+	                  render_page_file(p));
 	json_decref(ctx);
 	if (rc)
 		goto out;
@@ -788,6 +797,9 @@ int render_site_build(struct render_site *s, const struct store_record *services
 	struct render_stats local;
 	if (s->npending && render_site_compress(s, e))
 		return -1;
+	/* Someone may have removed the site (or its .tmp) under a running daemon. */
+	if (fileio_mkdirs(s->tmp_dir, e))
+		return -1;
 	s->st = st ? st : &local;
 	memset(s->st, 0, sizeof(*s->st));
 	json_decref(s->icons_seen);
@@ -806,8 +818,6 @@ int render_site_build(struct render_site *s, const struct store_record *services
 	rc = build_fragments(s, services, n, frags, &env, &made, e);
 	if (!rc)
 		rc = build_pages(s, services, n, groups, frags, &env, &pa, e);
-	if (!rc && s->icon_err.code)
-		rc = err_set(e, s->icon_err.code, "%s", s->icon_err.msg);
 out:
 	for (int v = 0; v < RENDER_NVIEWS; v++) {
 		if (!frags[v])
@@ -825,7 +835,6 @@ out:
 		}
 		cache_replace(&s->cache[v], frags[v], keep);
 	}
-	memset(&s->icon_err, 0, sizeof(s->icon_err));
 	free(pa.css_href);
 	free(pa.js_href);
 	s->st = NULL;
@@ -864,8 +873,8 @@ int render_site_new(struct render_site **out, const struct render_site_config *c
 		return err_set(e, ERR_IO, "cannot initialise libdeflate");
 	}
 	/* Temp files of a killed writer are swept here; .tmp is never served. */
-	if (fileio_remove_tree(s->tmp_dir, e) || fileio_mkdirs(s->tmp_dir, e) ||
-	    load_templates(s, e)) {
+	if (load_templates(s, e) || fileio_remove_tree(s->tmp_dir, e) ||
+	    fileio_mkdirs(s->tmp_dir, e)) {
 		render_site_free(s);
 		return -1;
 	}

@@ -6,10 +6,10 @@
  * renders every page of render/pages.h into out_dir, writing only files
  * whose bytes changed (atomic rename; mtimes and ETags of unchanged files
  * stay valid), each with a .gz sibling for nginx's gzip_static and the
- * daemon (see render_site_compress). The .gz files are assembled from per-fragment deflate blocks,
- * so after one service changes only its fragments are compressed again.
+ * daemon (see render_site_compress). Fragments, pages and .gz files are
+ * made by two threads; the caller sees one call.
  *
- * Not thread-safe: one thread builds (the daemon's render thread, or
+ * Not thread-safe: one thread at a time builds (the daemon's render thread, or
  * `portolan render`).
  */
 #ifndef RENDER_SITE_H

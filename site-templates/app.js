@@ -239,7 +239,7 @@
 		}
 		busy = true;
 		try {
-			const r = await fetch(location.href, { cache: 'no-store', credentials: 'same-origin' });
+			const r = await fetch(location.href, { cache: 'no-cache', credentials: 'same-origin' });
 			if (r.ok) swapMain(new DOMParser().parseFromString(await r.text(), 'text/html'));
 		} catch (err) {
 			/* keep the page as it is */
