@@ -19,3 +19,5 @@ if [ -x bench/site_browser.sh ]; then
 	echo "== static site in Chromium (gzipped size, first contentful paint) =="
 	./bench/site_browser.sh "$BUILD" "$scratch/browser"
 fi
+echo "== URL health checks (1,000 URLs, 100 never answering) =="
+./bench/health_bench.sh "$BUILD" "$scratch/health"

@@ -154,6 +154,8 @@ static void register_finish(void *arg, struct http_response *res)
 		json_object_set_new(out, "status", json_string(status_names[j->status]));
 		reply_json(res, 200, out);
 	}
+	if (!j->rc && (j->status == STORE_MERGE_CREATED || j->status == STORE_MERGE_UPDATED))
+		health_wake(j->d->health); /* new or changed URLs get checked soon */
 	if (!j->rc) {
 		metrics_registration(&j->d->metrics, j->status);
 		log_info("register %s/%s: %s", j->p.host, j->p.container_name,
@@ -303,6 +305,7 @@ static void handle_change(struct daemon *d, int kind, uint64_t id, const struct 
 		reply_err(res, &e);
 		goto out;
 	}
+	health_wake(d->health);
 	if (kind == 2)
 		reply_json(res, 200,
 		           json_pack("{s:I,s:s}", "id", (json_int_t)id, "status", "deleted"));
@@ -359,6 +362,20 @@ static unsigned long long journal_lag(struct store_txn *t)
 	return store_journal_last(t) - store_cursor_get(t, STORE_MIRROR_CURSOR);
 }
 
+/* GET /api/v1/health (id 0) and GET /api/v1/services/<id>/health. */
+static void handle_health(struct daemon *d, uint64_t id, struct http_response *res)
+{
+	struct store_txn *t = NULL;
+	struct err e = {0};
+	json_t *out = NULL;
+	if (store_txn_begin(d->app.db, 0, &t, &e) ||
+	    (id ? health_service_json(t, id, &out, &e) : health_list_json(t, &out, &e)))
+		reply_err(res, &e);
+	else
+		reply_json(res, 200, out);
+	store_txn_abort(t);
+}
+
 static void handle_healthz(struct daemon *d, struct http_response *res)
 {
 	struct store_txn *t;
@@ -411,6 +428,16 @@ static void handle_metrics(struct daemon *d, struct http_response *res)
 	    "# TYPE portolan_git_commit_seconds summary\n"
 	    "portolan_git_commit_seconds_sum %.6f\nportolan_git_commit_seconds_count %llu\n",
 	    secs, groups, jobs, mirror_secs, mirror_runs);
+	unsigned long long checks;
+	unsigned in_flight;
+	health_stats(d->health, &checks, &in_flight);
+	buf_addf(&res->body,
+	         "# HELP portolan_health_checks_total URL health checks finished.\n"
+	         "# TYPE portolan_health_checks_total counter\nportolan_health_checks_total %llu\n"
+	         "# HELP portolan_health_checks_in_flight URL health checks running now.\n"
+	         "# TYPE portolan_health_checks_in_flight gauge\n"
+	         "portolan_health_checks_in_flight %u\n",
+	         checks, in_flight);
 	unsigned long long renders;
 	double render_secs;
 	sitegen_stats(d->sitegen, &renders, &render_secs);
@@ -434,6 +461,18 @@ static uint64_t parse_id(const char *s)
 		id = id * 10 + (uint64_t)(*s - '0');
 	}
 	return id;
+}
+
+/* "<id>/health" → id; 0 otherwise. */
+static uint64_t health_route_id(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	if (!slash || strcmp(slash, "/health") || slash - s > 18)
+		return 0;
+	char num[20];
+	memcpy(num, s, (size_t)(slash - s));
+	num[slash - s] = 0;
+	return parse_id(num);
 }
 
 static int method_is(const struct http_request *req, const char *m)
@@ -467,6 +506,20 @@ static const char *route_api(struct daemon *d, const struct http_request *req,
 		else
 			method_not_allowed(res, "GET, POST");
 		return "/api/v1/services";
+	}
+	if (!strcmp(p, "/api/v1/health")) {
+		if (method_is(req, "GET"))
+			handle_health(d, 0, res);
+		else
+			method_not_allowed(res, "GET");
+		return "/api/v1/health";
+	}
+	if (!strncmp(p, "/api/v1/services/", 17) && health_route_id(p + 17)) {
+		if (method_is(req, "GET"))
+			handle_health(d, health_route_id(p + 17), res);
+		else
+			method_not_allowed(res, "GET");
+		return "/api/v1/services/{id}/health";
 	}
 	if (!strncmp(p, "/api/v1/services/", 17) && parse_id(p + 17)) {
 		uint64_t id = parse_id(p + 17);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
+
 #include "../common/log.h"
 #include "../common/xalloc.h"
 #include "../common/banned.h"
@@ -20,17 +22,30 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Tell event subscribers (the live UI) that a write is durable: {"seq": <journal seq>}. */
-static void publish_change(struct daemon *d)
+/*
+ * The journal seq after a commit, or 0 when it cannot be read. A commit
+ * that journaled nothing (health results that changed no state, a
+ * heartbeat register) leaves it where it was.
+ */
+static uint64_t journal_seq(struct daemon *d)
 {
 	struct store_txn *t;
-	char data[64];
-	snprintf(data, sizeof(data), "{\"seq\":null}");
+	uint64_t seq = 0;
 	if (!store_txn_begin(d->app.db, 0, &t, NULL)) {
-		snprintf(data, sizeof(data), "{\"seq\":%llu}",
-		         (unsigned long long)store_journal_last(t));
+		seq = store_journal_last(t);
 		store_txn_abort(t);
 	}
+	return seq;
+}
+
+/* Tell event subscribers (the live UI) that a write is durable: {"seq": <journal seq>}. */
+static void publish_change(struct daemon *d, uint64_t seq)
+{
+	char data[64];
+	if (seq)
+		snprintf(data, sizeof(data), "{\"seq\":%llu}", (unsigned long long)seq);
+	else
+		snprintf(data, sizeof(data), "{\"seq\":null}");
 	events_publish(d->events, "change", data);
 }
 
@@ -49,12 +64,17 @@ static void publish_render(void *arg, uint64_t seq, int pages_written)
 static void wake_mirror(void *arg)
 {
 	struct daemon *d = arg;
+	uint64_t seq = journal_seq(d);
+	/* Nothing journaled: nothing for the mirror, site or UI (health results commit often). */
+	if (seq && seq == d->published_seq)
+		return;
+	d->published_seq = seq;
 	pthread_mutex_lock(&d->mirror_lock);
 	d->mirror_dirty = 1;
 	pthread_cond_signal(&d->mirror_wake);
 	pthread_mutex_unlock(&d->mirror_lock);
 	sitegen_wake(d->sitegen);
-	publish_change(d);
+	publish_change(d, seq);
 }
 
 static void run_mirror(struct daemon *d)
@@ -225,6 +245,11 @@ int serve_main(const char *config, int argc, char **argv)
 	d.events = events_new(); /* before anything that publishes */
 	if (log_open_file(log_path, 10u << 20, 4))
 		log_warn("cannot open log file '%s': logging to stderr only", log_path);
+	/* Before any thread: curl_global_init is not thread-safe everywhere. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		fprintf(stderr, "serve: cannot initialise libcurl\n");
+		goto out;
+	}
 	/* The render thread starts before the writer, whose callback wakes it. */
 	if (app_open(&d.app, config, &e) || sitegen_start(&d.sitegen, &d, publish_render, &d, &e) ||
 	    writer_start(&d.writer, d.app.db, wake_mirror, &d, &e)) {
@@ -232,6 +257,8 @@ int serve_main(const char *config, int argc, char **argv)
 		goto out;
 	}
 	pthread_create(&d.mirror_thread, NULL, mirror_main, &d);
+	if (health_start(&d.health, &d, &e))
+		log_error("%s: no URL health checks", e.msg);
 	if (start_http(&d, d.settings->listen, &e)) {
 		fprintf(stderr, "serve: %s\n", e.msg);
 	} else {
@@ -240,6 +267,8 @@ int serve_main(const char *config, int argc, char **argv)
 		status = 0;
 	}
 	http_stop(d.http); /* finishes in-flight requests, whose writes the writer completes */
+	/* The checker submits results: it stops before the writer. */
+	health_stop(d.health);
 	writer_stop(d.writer);
 	pthread_mutex_lock(&d.mirror_lock);
 	d.mirror_stop = 1;
@@ -254,6 +283,7 @@ out:
 	settings_free(d.settings);
 	metrics_release(&d.metrics);
 	events_free(d.events); /* after http_stop and everything that publishes */
+	curl_global_cleanup(); /* nothing uses curl any more: the health thread is gone */
 	free(log_path);
 	return status;
 }

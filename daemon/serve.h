@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "events.h"
+#include "health.h"
 #include "http.h"
 #include "metrics.h"
 #include "settings.h"
@@ -34,6 +35,9 @@ struct daemon {
 	unsigned long long mirror_runs;
 	/* the static site: re-rendered after writes, debounced, on its own thread */
 	struct sitegen *sitegen;
+	/* the URL health checker (health.h): submits results to the writer */
+	struct health *health;
+	uint64_t published_seq; /* journal seq that last woke the mirror (writer thread) */
 };
 
 /* portolan serve [--listen ADDR] [-n] */

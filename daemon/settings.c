@@ -75,6 +75,13 @@ static const struct desc descs[SETTINGS_NKEYS] = {
                                            K_INT, OFF(url_healthcheck_interval), 300, NULL, 10,
                                            86400,
                                            "Seconds between URL health check passes (10-86400)."},
+    [SETTINGS_HEALTHCHECK_TIMEOUT] = {"healthcheck_timeout", "HEALTHCHECK_TIMEOUT", K_INT,
+                                      OFF(healthcheck_timeout), 5, NULL, 1, 60,
+                                      "Seconds a URL health check may take, to connect and in\n"
+                                      "total (1-60)."},
+    [SETTINGS_HEALTHCHECK_CONCURRENCY] = {"healthcheck_concurrency", "HEALTHCHECK_CONCURRENCY",
+                                          K_INT, OFF(healthcheck_concurrency), 64, NULL, 1, 1024,
+                                          "URL health checks in flight at once (1-1024)."},
     [SETTINGS_WIDGET_BACKGROUND_RELOAD] = {"widget_background_reload", "WIDGET_BACKGROUND_RELOAD",
                                            K_INT, OFF(widget_background_reload), 900, NULL, 30,
                                            86400,

@@ -33,6 +33,8 @@ enum settings_key {
 	SETTINGS_BACKUP_PATH,
 	SETTINGS_BACKUP_DAYS_TO_KEEP,
 	SETTINGS_URL_HEALTHCHECK_INTERVAL,
+	SETTINGS_HEALTHCHECK_TIMEOUT,
+	SETTINGS_HEALTHCHECK_CONCURRENCY,
 	SETTINGS_WIDGET_BACKGROUND_RELOAD,
 	SETTINGS_WIDGET_VALUE_RETENTION_DAYS,
 	SETTINGS_REGISTER_FIELD_OWNERSHIP,
@@ -54,6 +56,8 @@ struct settings {
 	char *backup_path;            /* BACKUP_PATH, default <config>/backups */
 	int backup_days_to_keep;      /* BACKUP_DAYS_TO_KEEP, 7, 1..3650 */
 	int url_healthcheck_interval; /* URL_HEALTHCHECK_INTERVAL, seconds, 300, 10..86400 */
+	int healthcheck_timeout;      /* HEALTHCHECK_TIMEOUT, seconds, 5, 1..60 */
+	int healthcheck_concurrency;  /* HEALTHCHECK_CONCURRENCY, checks in flight, 64, 1..1024 */
 	int widget_background_reload; /* WIDGET_BACKGROUND_RELOAD, seconds, 900, 30..86400 */
 	int widget_value_retention_days; /* WIDGET_VALUE_RETENTION_DAYS, 30, 1..3650 */
 	int register_field_ownership;    /* REGISTER_FIELD_OWNERSHIP, enum store_ownership */

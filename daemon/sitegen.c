@@ -14,6 +14,7 @@
 #include "../common/log.h"
 #include "../common/xalloc.h"
 #include "../render/site.h"
+#include "../store/health.h"
 #include "../store/repo.h"
 #include "serve.h"
 #include "../common/banned.h"
@@ -38,9 +39,17 @@ struct sitegen {
 	double last_seconds; /* the last render's duration: stretches the debounce under load */
 };
 
+/* One service URL's latest health check, for the pages. */
+struct snap_health {
+	int known;
+	char *url; /* the URL it was made for */
+	struct render_url_health h;
+};
+
 /* Everything a render reads from the store, copied out of one read txn. */
 struct snapshot {
-	struct store_record *v;
+	struct store_record *v; /* in id order (store_db_foreach) */
+	struct snap_health (*health)[2];
 	size_t n, cap;
 	json_t *groups;
 	uint64_t seq;
@@ -60,11 +69,60 @@ static int snap_add(const struct store_record *r, void *arg)
 
 static void snap_release(struct snapshot *s)
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		store_record_release(&s->v[i]);
+		if (s->health) {
+			free(s->health[i][0].url);
+			free(s->health[i][1].url);
+		}
+	}
+	free(s->health);
 	free(s->v);
 	json_decref(s->groups);
 	memset(s, 0, sizeof(*s));
+}
+
+static void snap_health(struct store_txn *t, const struct store_record *r, int dir,
+                        struct snap_health *out)
+{
+	struct store_health h = {0};
+	struct err e = {0};
+	if (store_health_get(t, r->id, dir, &h, &e))
+		return; /* never checked (or unreadable: shown as no data) */
+	out->known = 1;
+	out->url = h.url ? xstrdup(h.url) : NULL;
+	out->h.state = h.state == STORE_HEALTH_UP         ? RENDER_HEALTH_UP
+	               : h.state == STORE_HEALTH_DEGRADED ? RENDER_HEALTH_DEGRADED
+	                                                  : RENDER_HEALTH_DOWN;
+	out->h.status = h.last.status;
+	out->h.ms = h.last.ms;
+	out->h.error = h.last.error;
+	out->h.at = h.last.at;
+	out->h.uptime = store_health_uptime(&h);
+	if (h.state == STORE_HEALTH_UNKNOWN)
+		out->known = 0;
+	store_health_release(&h);
+}
+
+static int cmp_record_id(const void *key, const void *elem)
+{
+	uint64_t id = *(const uint64_t *)key, other = ((const struct store_record *)elem)->id;
+	return id < other ? -1 : id > other;
+}
+
+/* render_env.url_health over a snapshot. */
+static int snap_url_health(uint64_t id, int dir, const char *url, struct render_url_health *out,
+                           void *arg)
+{
+	const struct snapshot *s = arg;
+	const struct store_record *r = bsearch(&id, s->v, s->n, sizeof(*s->v), cmp_record_id);
+	if (!r)
+		return -1;
+	const struct snap_health *h = &s->health[r - s->v][dir];
+	if (!h->known || !h->url || strcmp(h->url, url))
+		return -1; /* checked under another URL: no data for this one yet */
+	*out = h->h;
+	return 0;
 }
 
 static int take_snapshot(struct store_db *db, struct snapshot *s, struct err *e)
@@ -74,6 +132,10 @@ static int take_snapshot(struct store_db *db, struct snapshot *s, struct err *e)
 	if (store_txn_begin(db, 0, &t, e))
 		return -1;
 	int rc = store_db_foreach(t, snap_add, s, e);
+	s->health = xcalloc(s->n ? s->n : 1, sizeof(*s->health));
+	for (size_t i = 0; !rc && i < s->n; i++)
+		for (int dir = 0; dir < 2; dir++)
+			snap_health(t, &s->v[i], dir, &s->health[i][dir]);
 	s->groups = store_group_list(t);
 	s->seq = store_journal_last(t);
 	store_txn_abort(t);
@@ -106,7 +168,9 @@ static void render_once(struct sitegen *g)
 	struct render_env env = {.now = (int64_t)time(NULL),
 	                         .stale_after = stale_after,
 	                         .dozzle_url = dozzle,
-	                         .live_known = 1};
+	                         .live_known = 1,
+	                         .url_health = snap_url_health,
+	                         .health_arg = &snap};
 	struct render_stats st;
 	if (render_site_build(g->site, snap.v, snap.n, snap.groups, &env, &st, &e)) {
 		log_error("render: %s", e.msg);

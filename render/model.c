@@ -190,35 +190,71 @@ static json_t *docker_status(const struct store_record *r, const struct render_e
 	return o;
 }
 
-/* One URL pill (spec/views.md, "URL status"); health results arrive with the health issue. */
-static json_t *url_entry(const char *dir, const char *label, const char *url, int check_enabled,
-                         const struct render_env *env)
+/* A URL pill as the model shows it (spec/views.md, "URL status"). */
+struct url_view {
+	const char *cls;
+	char text[64];   /* "200", "timeout", "not monitored", ... */
+	char detail[96]; /* "120 ms · 3 min ago · 99.7 % up", or "" */
+	char tip[640];
+};
+
+static const char *const health_error_text[] = {
+    "", "DNS error", "refused", "timeout", "TLS error", "too many redirects", "error"};
+
+static void url_fill(const struct store_record *r, int dir, const struct render_env *env,
+                     struct url_view *uv)
 {
+	const char *label = dir ? "external" : "internal";
+	const char *url = dir ? r->externalurl : r->internalurl;
+	int enabled = dir ? r->external_health_check_enabled : r->internal_health_check_enabled;
+	struct render_url_health h;
+	uv->cls = "muted";
+	uv->detail[0] = '\0';
+	if (!nonempty(url))
+		snprintf(uv->text, sizeof(uv->text), "no URL");
+	else if (!enabled)
+		snprintf(uv->text, sizeof(uv->text), "not monitored");
+	else if (!env->live_known)
+		snprintf(uv->text, sizeof(uv->text), "unknown");
+	else if (!env->url_health || env->url_health(r->id, dir, url, &h, env->health_arg))
+		snprintf(uv->text, sizeof(uv->text), "no data yet");
+	else {
+		char ago[32];
+		render_age_text(env->now - h.at, ago, sizeof(ago));
+		if (h.status && h.error == 0)
+			snprintf(uv->text, sizeof(uv->text), "%d", h.status);
+		else
+			snprintf(uv->text, sizeof(uv->text), "%s",
+			         health_error_text[h.error > 0 && h.error < 7 ? h.error : 6]);
+		uv->cls = h.state == RENDER_HEALTH_UP         ? "ok"
+		          : h.state == RENDER_HEALTH_DEGRADED ? "warn"
+		                                              : "bad";
+		int n = snprintf(uv->detail, sizeof(uv->detail), "%d ms · %s", h.ms, ago);
+		if (h.uptime >= 0 && n > 0 && (size_t)n < sizeof(uv->detail))
+			snprintf(uv->detail + n, sizeof(uv->detail) - (size_t)n, " · %.1f %% up",
+			         h.uptime);
+	}
+	snprintf(uv->tip, sizeof(uv->tip), "%s: %s%s%s%s%s", label, uv->text,
+	         uv->detail[0] ? " · " : "", uv->detail, nonempty(url) ? " · " : "",
+	         nonempty(url) ? url : "");
+}
+
+static json_t *url_entry(const struct store_record *r, int dir, const struct render_env *env)
+{
+	const char *url = dir ? r->externalurl : r->internalurl;
+	struct url_view uv;
+	url_fill(r, dir, env, &uv);
 	json_t *o = json_object();
-	const char *text;
-	json_object_set_new(o, "dir", json_string(dir));
-	json_object_set_new(o, "label", json_string(label));
+	json_object_set_new(o, "dir", json_string(dir ? "EXT" : "INT"));
+	json_object_set_new(o, "label", json_string(dir ? "external" : "internal"));
 	set_text(o, "url", url);
 	/* Always there (null = no link): a missing name would find the service's href instead. */
 	json_object_set_new(o, "href",
 	                    render_url_is_http(url) ? render_model_text(url) : json_null());
-	if (!nonempty(url))
-		text = "no URL";
-	else if (!check_enabled)
-		text = "not monitored";
-	else if (!env->live_known)
-		text = "unknown";
-	else
-		text = "no data yet";
-	json_object_set_new(o, "status_class", json_string("muted"));
-	json_object_set_new(o, "status_text", json_string(text));
-	struct buf tip;
-	buf_init(&tip, 0);
-	buf_addf(&tip, "%s: %s", label, text);
-	if (nonempty(url))
-		buf_addf(&tip, " · %s", url);
-	set_text(o, "tooltip", tip.data);
-	buf_release(&tip);
+	json_object_set_new(o, "status_class", json_string(uv.cls));
+	set_text(o, "status_text", uv.text);
+	set_text(o, "detail_text", uv.detail);
+	set_text(o, "tooltip", uv.tip);
 	return o;
 }
 
@@ -474,10 +510,8 @@ json_t *render_model_service(const struct store_record *r, const struct render_e
 	if (href)
 		set_text(svc, "href", href);
 	json_t *urls = json_array();
-	json_array_append_new(urls, url_entry("INT", "internal", r->internalurl,
-	                                      r->internal_health_check_enabled, env));
-	json_array_append_new(urls, url_entry("EXT", "external", r->externalurl,
-	                                      r->external_health_check_enabled, env));
+	json_array_append_new(urls, url_entry(r, 0, env));
+	json_array_append_new(urls, url_entry(r, 1, env));
 	json_object_set_new(svc, "urls", urls);
 	json_object_set_new(svc, "docker", docker_status(r, env));
 	add_exposures(svc, r);
@@ -534,6 +568,11 @@ uint64_t render_model_key(const struct store_record *r, const struct render_env 
 	docker_fill(r, env, &dv);
 	buf_addf(&b, "|%s|%s|%s|%s|%d|%s|%" PRIu64 "|", dv.cls, dv.text, dv.tip, dv.age,
 	         env->live_known, env->dozzle_url ? env->dozzle_url : "", r->id);
+	for (int dir = 0; dir < 2; dir++) {
+		struct url_view uv;
+		url_fill(r, dir, env, &uv);
+		buf_addf(&b, "|%s|%s|%s", uv.cls, uv.text, uv.tip);
+	}
 	const char *icon = nonempty(r->image_icon) && env->icon_file
 	                       ? env->icon_file(r->image_icon, env->icon_arg)
 	                       : NULL;

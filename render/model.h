@@ -17,12 +17,31 @@
 #include "../store/record.h"
 #include "pages.h"
 
+/* The latest health check of one service URL (what the store keeps, as the pages need it). */
+enum render_health_state { RENDER_HEALTH_UP = 1, RENDER_HEALTH_DEGRADED, RENDER_HEALTH_DOWN };
+struct render_url_health {
+	int state;     /* enum render_health_state (same numbers as the store's) */
+	int status;    /* HTTP status, 0 when none */
+	int ms;        /* response time */
+	int error;     /* 0, or the store's error class: 1 dns, 2 refused, 3 timeout, 4 tls, ... */
+	int64_t at;    /* when it was checked (unix seconds) */
+	double uptime; /* % of kept results that were up, -1 when unknown */
+};
+
 /* What the model needs besides the records. */
 struct render_env {
 	int64_t now;            /* unix seconds; ages and staleness are relative to it */
 	int stale_after;        /* seconds without a register before a dynamic entry is stale */
 	const char *dozzle_url; /* http(s) base URL, or NULL */
 	int live_known;         /* 0 when rendering from a repo alone: live fields are unknown */
+	/*
+	 * The latest check of service id's URL in direction dir (0 internal, 1
+	 * external), when it was made for this url: 0 and *out filled, else -1.
+	 * NULL hook = no health data.
+	 */
+	int (*url_health)(uint64_t id, int dir, const char *url, struct render_url_health *out,
+	                  void *arg);
+	void *health_arg;
 	/* The file (under the site's images/) for an icon name, or NULL; NULL hook = no icons. */
 	const char *(*icon_file)(const char *name, void *arg);
 	void *icon_arg;

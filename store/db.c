@@ -17,7 +17,7 @@
 
 struct store_db {
 	MDB_env *env;
-	MDB_dbi services, names, groups, settings, journal, cursors, meta;
+	MDB_dbi services, names, groups, settings, journal, cursors, meta, live;
 	char *dir;
 	/* Parsed exposure settings, keyed by their stored bytes. */
 	pthread_mutex_t exposure_lock;
@@ -100,7 +100,7 @@ static int open_dbis(struct store_db *db, struct err *e)
 	} dbs[] = {{"services", &db->services}, {"names", &db->names},
 	           {"groups", &db->groups},     {"settings", &db->settings},
 	           {"journal", &db->journal},   {"cursors", &db->cursors},
-	           {"meta", &db->meta}};
+	           {"meta", &db->meta},         {"live", &db->live}};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(*dbs); i++) {
 		rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].dbi);
 		if (rc) {
@@ -618,4 +618,37 @@ int store_meta_put(struct store_txn *t, const char *key, const char *value, stru
 	MDB_val k = {strlen(key), (void *)key}, v = {strlen(value), (void *)value};
 	int rc = mdb_put(t->txn, t->db->meta, &k, &v, 0);
 	return rc ? mdb_fail(e, rc, "write meta") : 0;
+}
+
+int store_live_get(struct store_txn *t, const void *key, size_t klen, struct buf *out,
+                   struct err *e)
+{
+	MDB_val k = {klen, (void *)key}, v;
+	int rc = mdb_get(t->txn, t->db->live, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return err_set(e, ERR_NOTFOUND, "no live value for that key");
+	if (rc)
+		return mdb_fail(e, rc, "read live state");
+	buf_reset(out);
+	if (buf_add(out, v.mv_data, v.mv_size))
+		return err_set(e, ERR_TOOBIG, "live value of %zu bytes is over the limit",
+		               v.mv_size);
+	return 0;
+}
+
+int store_live_put(struct store_txn *t, const void *key, size_t klen, const void *val, size_t vlen,
+                   struct err *e)
+{
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+	int rc = mdb_put(t->txn, t->db->live, &k, &v, 0);
+	return rc ? mdb_fail(e, rc, "write live state") : 0;
+}
+
+int store_live_del(struct store_txn *t, const void *key, size_t klen, struct err *e)
+{
+	MDB_val k = {klen, (void *)key};
+	int rc = mdb_del(t->txn, t->db->live, &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return err_set(e, ERR_NOTFOUND, "no live value for that key");
+	return rc ? mdb_fail(e, rc, "delete live state") : 0;
 }

@@ -8,6 +8,8 @@
  *   journal   seq (u64 BE)              -> encoded struct store_journal_entry
  *   cursors   consumer name             -> last seq it has processed (u64)
  *   meta      "schema_version", "next_id", "next_seq", "mirror_head"
+ *   live      opaque key -> opaque value: live state that is never in git and
+ *             survives a rebuild (ids are kept), e.g. URL health (health.h)
  * A struct store_txn is one LMDB transaction; every write function of the
  * store (ops.h) takes one, so callers can batch many changes into one
  * durable commit. The store_db owns the environment; a txn must not outlive it.
@@ -20,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "../common/buf.h"
 #include "../common/err.h"
 #include "record.h"
 
@@ -36,6 +39,7 @@ enum store_change_kind {
 	STORE_CHANGE_GROUP,
 	STORE_CHANGE_SETTINGS,
 	STORE_CHANGE_IMPORT, /* a file changed in the repo by someone else */
+	STORE_CHANGE_HEALTH, /* a URL health state changed (live: the mirror skips it) */
 };
 
 /* Journal entry flags. */
@@ -133,5 +137,19 @@ int store_group_del(struct store_txn *t, const char *name, struct err *e);
 char *store_meta_get(struct store_txn *t, const char *key);
 /* Store a meta string value. */
 int store_meta_put(struct store_txn *t, const char *key, const char *value, struct err *e);
+
+/*
+ * Live state (the "live" database): raw bytes under a caller-chosen key
+ * (at most 511 bytes), owned by one module each (health.h: id BE + dir).
+ * Not touched by store_db_clear_inventory.
+ */
+/* Copy the value of key into out (reset first). ERR_NOTFOUND, ERR_TOOBIG over out's limit. */
+int store_live_get(struct store_txn *t, const void *key, size_t klen, struct buf *out,
+                   struct err *e);
+/* Insert or replace the value of key. ERR_STORE on failure. */
+int store_live_put(struct store_txn *t, const void *key, size_t klen, const void *val, size_t vlen,
+                   struct err *e);
+/* Delete key. ERR_NOTFOUND if there is none. */
+int store_live_del(struct store_txn *t, const void *key, size_t klen, struct err *e);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "../common/buf.h"
 #include "../common/xalloc.h"
+#include "health.h"
 #include "merge.h"
 #include "naming.h"
 #include "../common/banned.h"
@@ -203,6 +204,8 @@ int store_ops_delete(struct store_txn *t, uint64_t id, const char *author, struc
 	if (rc)
 		return rc;
 	rc = store_db_del(t, id, e);
+	if (!rc)
+		rc = store_health_forget(t, id, e);
 	if (!rc)
 		rc = journal_change(t, STORE_CHANGE_DELETE, "delete", &rec, NULL, author, e);
 	store_record_release(&rec);

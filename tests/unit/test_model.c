@@ -142,6 +142,60 @@ static void test_urls_and_links(void **state)
 	assert_false(render_url_is_http(NULL));
 }
 
+/* A fake store: internal checks of id 1 answered 200, of id 2 hit TLS, of id 3 timed out. */
+static int fake_health(uint64_t id, int dir, const char *url, struct render_url_health *out,
+                       void *arg)
+{
+	(void)arg;
+	if (dir != 0 || id > 3 || strcmp(url, "https://svc.lan"))
+		return -1;
+	static const struct render_url_health h[] = {
+	    {RENDER_HEALTH_UP, 200, 120, 0, NOW - 180, 99.5},
+	    {RENDER_HEALTH_DEGRADED, 0, 30, 4, NOW - 10, -1},
+	    {RENDER_HEALTH_DOWN, 0, 5000, 3, NOW - 7200, 0},
+	};
+	*out = h[id - 1];
+	return 0;
+}
+
+static void expect_pill(uint64_t id, const char *url, const char *cls, const char *text,
+                        const char *detail)
+{
+	struct store_record r;
+	rec(&r, id, "h", "c");
+	r.internalurl = xstrdup(url);
+	r.internal_health_check_enabled = 1;
+	struct render_env env = env_live();
+	env.url_health = fake_health;
+	json_t *j = model(&r, &env);
+	assert_string_equal(str(j, "urls.0.status_class"), cls);
+	assert_string_equal(str(j, "urls.0.status_text"), text);
+	assert_string_equal(str(j, "urls.0.detail_text"), detail);
+	assert_non_null(strstr(str(j, "urls.0.tooltip"), text));
+	json_decref(j);
+	store_record_release(&r);
+}
+
+static void test_url_health_colours(void **state)
+{
+	(void)state;
+	expect_pill(1, "https://svc.lan", "ok", "200", "120 ms · 3 min ago · 99.5 % up");
+	expect_pill(2, "https://svc.lan", "warn", "TLS error", "30 ms · just now");
+	expect_pill(3, "https://svc.lan", "bad", "timeout", "5000 ms · 2 h ago · 0.0 % up");
+	/* a result for another URL (the URL changed since) is no result */
+	expect_pill(1, "https://other.lan", "muted", "no data yet", "");
+	/* a new result changes the cache key: the fragment is rendered again */
+	struct store_record r;
+	rec(&r, 1, "h", "c");
+	r.internalurl = xstrdup("https://svc.lan");
+	r.internal_health_check_enabled = 1;
+	struct render_env env = env_live();
+	uint64_t before = render_model_key(&r, &env);
+	env.url_health = fake_health;
+	assert_true(render_model_key(&r, &env) != before);
+	store_record_release(&r);
+}
+
 static void test_headless_dozzle_and_search(void **state)
 {
 	(void)state;
@@ -372,6 +426,7 @@ int main(void)
 	    cmocka_unit_test(test_docker_colours),
 	    cmocka_unit_test(test_live_unknown_from_repo),
 	    cmocka_unit_test(test_urls_and_links),
+	    cmocka_unit_test(test_url_health_colours),
 	    cmocka_unit_test(test_headless_dozzle_and_search),
 	    cmocka_unit_test(test_badges_and_exposures),
 	    cmocka_unit_test(test_ports_and_networks),
