@@ -150,7 +150,8 @@ static int scan_store(struct health *h, struct scan *s)
 		targets_free(s->v, s->n);
 		return -1;
 	}
-	qsort(s->v, s->n, sizeof(*s->v), target_cmp);
+	if (s->n) /* qsort(NULL, 0) is undefined behaviour */
+		qsort(s->v, s->n, sizeof(*s->v), target_cmp);
 	return 0;
 }
 
@@ -220,7 +221,7 @@ static void rescan(struct health *h, double now)
 static struct target *find_target(struct health *h, uint64_t id, int dir)
 {
 	struct target key = {.id = id, .dir = dir};
-	return bsearch(&key, h->t, h->n, sizeof(*h->t), target_cmp);
+	return h->n ? bsearch(&key, h->t, h->n, sizeof(*h->t), target_cmp) : NULL;
 }
 
 static size_t write_body(char *ptr, size_t size, size_t nmemb, void *arg)
