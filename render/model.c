@@ -549,7 +549,7 @@ json_t *render_model_service(const struct store_record *r, const struct render_e
 	return svc;
 }
 
-static uint64_t fnv_add(uint64_t h, const void *p, size_t n)
+uint64_t render_hash(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *c = p;
 	for (size_t i = 0; i < n; i++) {
@@ -577,7 +577,7 @@ uint64_t render_model_key(const struct store_record *r, const struct render_env 
 	                       ? env->icon_file(r->image_icon, env->icon_arg)
 	                       : NULL;
 	buf_adds(&b, icon ? icon : "");
-	uint64_t h = fnv_add(0xcbf29ce484222325ULL, b.data, b.len);
+	uint64_t h = render_hash(RENDER_HASH_SEED, b.data, b.len);
 	buf_release(&b);
 	return h;
 }

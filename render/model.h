@@ -58,6 +58,11 @@ json_t *render_model_text(const char *s);
 /* The service context of one record (new reference). */
 json_t *render_model_service(const struct store_record *r, const struct render_env *env);
 
+/* FNV-1a over n bytes, continuing from h (start with RENDER_HASH_SEED): cache keys, not security.
+ */
+#define RENDER_HASH_SEED 0xcbf29ce484222325ULL
+uint64_t render_hash(uint64_t h, const void *p, size_t n);
+
 /*
  * A hash of everything render_model_service(r, env) depends on (the
  * record, and what env makes of it now): equal keys, equal models. Much

@@ -83,20 +83,6 @@ struct render_site {
 	struct render_stats *st;
 };
 
-/* --- hashing ------------------------------------------------------------- */
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-	for (size_t i = 0; i < n; i++) {
-		h ^= c[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-#define FNV_SEED 0xcbf29ce484222325ULL
-
 /* --- gzip ------------------------------------------------------------------ */
 
 /* gzip data into out (whole buffer: nginx gzip_static and the daemon serve it as is). */
@@ -447,8 +433,8 @@ static void walk_page(const struct buf *page, const struct render_bucket *b, siz
 static void hash_text(void *arg, const char *p, size_t n)
 {
 	uint64_t *h = arg;
-	*h = fnv(*h, p, n);
-	*h = fnv(*h, "", 1);
+	*h = render_hash(*h, p, n);
+	*h = render_hash(*h, "", 1);
 }
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -493,7 +479,7 @@ static int build_page(struct render_site *s, size_t idx, const struct store_reco
 	if (rc)
 		goto out;
 
-	uint64_t h = FNV_SEED;
+	uint64_t h = RENDER_HASH_SEED;
 	struct piece_cb hcb = {hash_text, hash_frag, &h};
 	walk_page(&page, b, nb, frags, &hcb);
 	const char *rel = render_page_file(p);
@@ -576,13 +562,16 @@ static int write_assets(struct render_site *s, struct page_assets *pa, struct er
 	const struct render_theme_asset *css = render_theme_asset(&s->theme, "style.css");
 	const struct render_theme_asset *js = render_theme_asset(&s->theme, "app.js");
 	const struct render_theme_asset *sprite = render_theme_asset(&s->theme, "icons.svg");
-	pa->css_href = xasprintf(
-	    "assets/style.css?v=%08llx",
-	    css ? (unsigned long long)(fnv(FNV_SEED, css->data.data, css->data.len) & 0xffffffffULL)
-	        : 0ULL);
+	pa->css_href =
+	    xasprintf("assets/style.css?v=%08llx",
+	              css ? (unsigned long long)(render_hash(RENDER_HASH_SEED, css->data.data,
+	                                                     css->data.len) &
+	                                         0xffffffffULL)
+	                  : 0ULL);
 	pa->js_href = xasprintf(
 	    "assets/app.js?v=%08llx",
-	    js ? (unsigned long long)(fnv(FNV_SEED, js->data.data, js->data.len) & 0xffffffffULL)
+	    js ? (unsigned long long)(render_hash(RENDER_HASH_SEED, js->data.data, js->data.len) &
+	                              0xffffffffULL)
 	       : 0ULL);
 	pa->sprite = sprite ? sprite->data.data : "";
 	/* The sprite is inlined (so <use href="#i-x"> works from file://): skip an XML prolog. */
