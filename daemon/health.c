@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/xalloc.h"
 #include "../store/health.h"
@@ -77,13 +78,6 @@ struct health {
 	unsigned running;
 	struct check *checks_head;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void read_knobs(struct health *h, struct knobs *k)
 {
@@ -471,16 +465,16 @@ static void *health_main(void *arg)
 {
 	struct health *h = arg;
 	struct knobs k;
-	h->next_pass = now_s();
+	h->next_pass = clock_mono_s();
 	while (!atomic_load(&h->stop)) {
 		read_knobs(h, &k);
-		double now = now_s(), next_due;
+		double now = clock_mono_s(), next_due;
 		tick(h, &k, now);
 		start_due(h, &k, now, &next_due);
 		int still;
 		curl_multi_perform(h->multi, &still);
 		drain(h);
-		now = now_s();
+		now = clock_mono_s();
 		if (h->pending && h->running < (unsigned)k.concurrency && next_due >= 0 &&
 		    next_due <= now)
 			continue;

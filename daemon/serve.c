@@ -8,19 +8,13 @@
 
 #include <curl/curl.h>
 
+#include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/xalloc.h"
 #include "../common/banned.h"
 
 /* How long the mirror waits after a write to gather more into one commit. */
 #define MIRROR_DEBOUNCE_MS 250
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /*
  * The journal seq after a commit, or 0 when it cannot be read. A commit
@@ -80,13 +74,13 @@ static void wake_mirror(void *arg)
 static void run_mirror(struct daemon *d)
 {
 	struct err e = {0};
-	double t0 = now_s();
+	double t0 = clock_mono_s();
 	int commits = 0;
 	if (store_mirror_drain(d->app.mirror, d->app.db, &commits, &e))
 		log_error("git mirror: %s",
 		          e.msg); /* the cursor stays; retried on the next write */
 	pthread_mutex_lock(&d->mirror_lock);
-	d->mirror_seconds += now_s() - t0;
+	d->mirror_seconds += clock_mono_s() - t0;
 	d->mirror_runs++;
 	pthread_mutex_unlock(&d->mirror_lock);
 }
@@ -102,10 +96,7 @@ static void *mirror_main(void *arg)
 			break;
 		/* Debounce: a burst of registrations becomes a few commits. */
 		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += MIRROR_DEBOUNCE_MS * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
+		clock_deadline_ms(&until, MIRROR_DEBOUNCE_MS);
 		while (!d->mirror_stop &&
 		       pthread_cond_timedwait(&d->mirror_wake, &d->mirror_lock, &until) == 0)
 			;

@@ -11,6 +11,7 @@
 
 #include "../common/buf.h"
 #include "../common/fileio.h"
+#include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/xalloc.h"
 #include "../render/site.h"
@@ -144,19 +145,12 @@ static int take_snapshot(struct store_db *db, struct snapshot *s, struct err *e)
 	return rc;
 }
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void render_once(struct sitegen *g)
 {
 	struct daemon *d = g->d;
 	struct err e = {0};
 	struct snapshot snap;
-	double t0 = mono_now();
+	double t0 = clock_mono_s();
 	if (take_snapshot(d->app.db, &snap, &e)) {
 		log_error("render: %s", e.msg);
 		return;
@@ -175,7 +169,7 @@ static void render_once(struct sitegen *g)
 	if (render_site_build(g->site, snap.v, snap.n, snap.groups, &env, &st, &e)) {
 		log_error("render: %s", e.msg);
 	} else {
-		double dt = mono_now() - t0;
+		double dt = clock_mono_s() - t0;
 		log_debug("render: %zu services, %zu pages written, %zu unchanged, %.1f ms", snap.n,
 		          st.pages_written, st.pages_unchanged, dt * 1e3);
 		pthread_mutex_lock(&g->lock);
@@ -196,15 +190,6 @@ static void render_once(struct sitegen *g)
 	snap_release(&snap);
 }
 
-static void deadline_in(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	ts->tv_sec += ts->tv_nsec / 1000000000L;
-	ts->tv_nsec %= 1000000000L;
-}
-
 static void *render_main(void *arg)
 {
 	struct sitegen *g = arg;
@@ -214,7 +199,7 @@ static void *render_main(void *arg)
 	pthread_mutex_lock(&g->lock);
 	while (!g->stop) {
 		struct timespec until;
-		deadline_in(&until, RENDER_PERIOD_S * 1000L);
+		clock_deadline_ms(&until, RENDER_PERIOD_S * 1000L);
 		while (!g->dirty && !g->reload && !g->stop &&
 		       pthread_cond_timedwait(&g->wake, &g->lock, &until) == 0)
 			;
@@ -228,8 +213,8 @@ static void *render_main(void *arg)
 			 * about a third of a core.
 			 */
 			long wait_ms = (long)(g->last_seconds * 4000);
-			deadline_in(&until,
-			            wait_ms > RENDER_DEBOUNCE_MS ? wait_ms : RENDER_DEBOUNCE_MS);
+			clock_deadline_ms(
+			    &until, wait_ms > RENDER_DEBOUNCE_MS ? wait_ms : RENDER_DEBOUNCE_MS);
 			while (!g->stop && pthread_cond_timedwait(&g->wake, &g->lock, &until) == 0)
 				;
 		}

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/xalloc.h"
 #include "../common/banned.h"
@@ -43,19 +44,12 @@ static int is_callers_error(int rc)
 	return rc == ERR_INVAL || rc == ERR_NOTFOUND || rc == ERR_EXISTS;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Apply one group in one transaction; every job gets its rc. */
 static void run_group(struct writer *w, struct job *group)
 {
 	struct store_txn *t = NULL;
 	struct err e = {0};
-	double t0 = now_s();
+	double t0 = clock_mono_s();
 	int rc = store_txn_begin(w->db, 1, &t, &e);
 	for (struct job *j = group; j && !rc; j = j->next) {
 		j->rc = j->fn(t, j->ctx, j->e);
@@ -68,7 +62,7 @@ static void run_group(struct writer *w, struct job *group)
 		store_txn_abort(t);
 	else
 		rc = store_txn_commit(t, &e);
-	double dt = now_s() - t0;
+	double dt = clock_mono_s() - t0;
 	size_t n = 0;
 	pthread_mutex_lock(&w->lock);
 	struct job *async = NULL;
