@@ -27,20 +27,41 @@ static int has_suffix(const char *s, const char *suffix)
 }
 
 /* Read dir/name into b; 0, ERR_NOTFOUND, or another error. */
+/* Read dir/name into b (bounded by TMPL_MAX_FILE); ERR_IO or ERR_TOOBIG naming the path. */
 static int read_in(const char *dir, const char *name, struct buf *b, struct err *e)
 {
 	char *path = xasprintf("%s/%s", dir, name);
-	int rc = fileio_read(path, b, e);
+	struct err fe = {0};
+	buf_reset(b);
+	int rc = fileio_read(path, b, &fe);
+	if (rc)
+		rc = err_set(e, rc == ERR_TOOBIG ? ERR_TOOBIG : ERR_IO, "%s", fe.msg);
 	free(path);
 	return rc;
 }
 
-/* Names of the regular, non-dot files of dir (NULL when it does not exist). */
-static json_t *list_dir(const char *dir)
+static int cmp_name(const void *a, const void *b)
 {
-	DIR *d = dir ? opendir(dir) : NULL;
-	if (!d)
-		return NULL;
+	return strcmp(json_string_value(*(json_t *const *)a),
+	              json_string_value(*(json_t *const *)b));
+}
+
+/*
+ * The file names of dir, sorted (so the first error reported does not
+ * depend on readdir()): every non-dot *.html entry (one that is not a file
+ * then fails to read, naming itself) and the other regular files (assets).
+ * *out NULL when dir is missing and optional; ERR_IO otherwise.
+ */
+static int list_dir(const char *dir, int optional, json_t **out, struct err *e)
+{
+	*out = NULL;
+	DIR *d = opendir(dir);
+	if (!d) {
+		if (optional && errno == ENOENT)
+			return 0;
+		return err_set(e, ERR_IO, "cannot open template directory '%s': %s", dir,
+		               strerror(errno));
+	}
 	json_t *names = json_array();
 	struct dirent *de;
 	while ((de = readdir(d))) {
@@ -48,12 +69,38 @@ static json_t *list_dir(const char *dir)
 			continue;
 		char *path = xasprintf("%s/%s", dir, de->d_name);
 		struct stat st;
-		if (!stat(path, &st) && S_ISREG(st.st_mode))
+		if (has_suffix(de->d_name, ".html") || (!stat(path, &st) && S_ISREG(st.st_mode)))
 			json_array_append_new(names, json_string(de->d_name));
 		free(path);
 	}
 	closedir(d);
-	return names;
+	size_t n = json_array_size(names);
+	json_t **v = xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(names, i));
+	qsort(v, n, sizeof(*v), cmp_name);
+	json_array_clear(names);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(names, v[i]);
+	free(v);
+	*out = names;
+	return 0;
+}
+
+/* Read every file of names from dir into files (name -> bytes), replacing what is there. */
+static int read_all(const char *dir, const json_t *names, json_t *files, struct buf *b,
+                    struct err *e)
+{
+	size_t i;
+	json_t *n;
+	json_array_foreach (names, i, n) {
+		int rc = read_in(dir, json_string_value(n), b, e);
+		if (rc)
+			return rc;
+		json_object_set_new(files, json_string_value(n),
+		                    json_stringn_nocheck(b->data, b->len));
+	}
+	return 0;
 }
 
 /*
@@ -63,29 +110,13 @@ static json_t *list_dir(const char *dir)
 static int collect_files(const char *templates_dir, const char *override_dir, json_t **out,
                          struct err *e)
 {
-	json_t *files = json_object();
+	json_t *files = json_object(), *base = NULL, *over = NULL;
 	struct buf b;
-	buf_init(&b, 4u << 20);
+	buf_init(&b, TMPL_MAX_FILE);
 	int rc = 0;
 	if (templates_dir) {
-		json_t *names = list_dir(templates_dir);
-		if (!names) {
-			rc = err_set(e, ERR_IO, "cannot read templates '%s': %s", templates_dir,
-			             strerror(errno));
-			goto out;
-		}
-		size_t i;
-		json_t *n;
-		json_array_foreach (names, i, n) {
-			buf_reset(&b);
-			if ((rc = read_in(templates_dir, json_string_value(n), &b, e))) {
-				json_decref(names);
-				goto out;
-			}
-			json_object_set_new(files, json_string_value(n),
-			                    json_stringn_nocheck(b.data, b.len));
-		}
-		json_decref(names);
+		if (!(rc = list_dir(templates_dir, 0, &base, e)))
+			rc = read_all(templates_dir, base, files, &b, e);
 	} else {
 		for (size_t i = 0; i < render_nassets; i++)
 			json_object_set_new(
@@ -93,21 +124,11 @@ static int collect_files(const char *templates_dir, const char *override_dir, js
 			    json_stringn_nocheck((const char *)render_assets[i].data,
 			                         render_assets[i].len));
 	}
-	json_t *over = list_dir(override_dir);
-	size_t i;
-	json_t *n;
-	json_array_foreach (over, i, n) {
-		buf_reset(&b);
-		if ((rc = read_in(override_dir, json_string_value(n), &b, e))) {
-			json_decref(over);
-			goto out;
-		}
-		json_object_set_new(files, json_string_value(n),
-		                    json_stringn_nocheck(b.data, b.len));
-	}
-	json_decref(over);
-out:
+	if (!rc && override_dir && !(rc = list_dir(override_dir, 1, &over, e)))
+		rc = read_all(override_dir, over, files, &b, e);
 	buf_release(&b);
+	json_decref(base);
+	json_decref(over);
 	if (rc)
 		json_decref(files);
 	else
@@ -119,14 +140,14 @@ int render_theme_load(struct render_theme *t, const char *templates_dir, const c
                       const char *const *required, struct err *e)
 {
 	json_t *files = NULL;
-	if (collect_files(templates_dir, override_dir, &files, e))
-		return -1;
+	int rc = collect_files(templates_dir, override_dir, &files, e);
+	if (rc)
+		return rc;
 	struct tmpl_set *set = tmpl_set_new();
 	struct render_theme_asset *assets = xcalloc(json_object_size(files) + 1, sizeof(*assets));
 	size_t nassets = 0;
 	const char *name;
 	json_t *v;
-	int rc = 0;
 	json_object_foreach (files, name, v) {
 		if (has_suffix(name, ".html")) {
 			char *tname = xstrndup(name, strlen(name) - 5);

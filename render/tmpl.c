@@ -1,13 +1,10 @@
 #include "tmpl.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/fileio.h"
 #include "../common/xalloc.h"
 #include "../common/banned.h"
 
@@ -516,111 +513,6 @@ int tmpl_set_finish(struct tmpl_set *s, struct err *e)
 		}
 	}
 	s->finished = 1;
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The *.html file names of dir, sorted; *names NULL and 0 when dir is missing and optional. */
-static int list_dir(char ***names, size_t *n, const char *dir, int optional, struct err *e)
-{
-	size_t alloc = 0;
-	*names = NULL;
-	*n = 0;
-	DIR *d = opendir(dir);
-	if (!d) {
-		if (optional && errno == ENOENT)
-			return 0;
-		return err_set(e, ERR_IO, "cannot open template directory '%s': %s", dir,
-		               strerror(errno));
-	}
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".html"))
-			continue;
-		if (*n == alloc) {
-			alloc = alloc ? 2 * alloc : 16;
-			*names = xrealloc(*names, alloc * sizeof(**names));
-		}
-		(*names)[(*n)++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	if (*n)
-		qsort(*names, *n, sizeof(**names), cmp_str);
-	return 0;
-}
-
-/* Read dir/file and add it as a template named by file without ".html". */
-static int load_file(struct tmpl_set *s, const char *dir, const char *file, struct buf *b,
-                     struct err *e)
-{
-	struct err fe;
-	char *path = xasprintf("%s/%s", dir, file);
-	char *name = xstrndup(file, strlen(file) - 5);
-	buf_reset(b);
-	int rc = fileio_read(path, b, &fe);
-	if (rc)
-		rc = err_set(e, rc == ERR_TOOBIG ? ERR_TOOBIG : ERR_IO, "%s", fe.msg);
-	else
-		rc = tmpl_set_add_string(s, name, b->data, b->len, e);
-	free(name);
-	free(path);
-	return rc;
-}
-
-static void free_names(char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-/*
- * Only the file that wins for each name is read and parsed, so an override
- * can replace a base template that no longer parses; files go in name
- * order, so the first error reported does not depend on readdir().
- */
-static int load_dirs(struct tmpl_set *s, const char *base_dir, const char *override_dir,
-                     struct err *e)
-{
-	char **base = NULL, **over = NULL;
-	size_t nbase = 0, nover = 0, i = 0, k = 0;
-	struct buf b;
-	int rc = list_dir(&base, &nbase, base_dir, 0, e);
-	if (!rc && override_dir)
-		rc = list_dir(&over, &nover, override_dir, 1, e);
-	buf_init(&b, TMPL_MAX_FILE);
-	while (!rc && (i < nbase || k < nover)) {
-		int c = i == nbase ? 1 : k == nover ? -1 : strcmp(base[i], over[k]);
-		if (c < 0)
-			rc = load_file(s, base_dir, base[i++], &b, e);
-		else
-			rc = load_file(s, override_dir, over[k++], &b, e);
-		if (!c)
-			i++;
-	}
-	buf_release(&b);
-	free_names(base, nbase);
-	free_names(over, nover);
-	return rc;
-}
-
-int tmpl_set_load(struct tmpl_set **out, const char *base_dir, const char *override_dir,
-                  struct err *e)
-{
-	struct tmpl_set *s = tmpl_set_new();
-	int rc = load_dirs(s, base_dir, override_dir, e);
-	if (!rc)
-		rc = tmpl_set_finish(s, e);
-	if (rc) {
-		tmpl_set_free(s);
-		return rc;
-	}
-	*out = s;
 	return 0;
 }
 

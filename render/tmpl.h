@@ -34,7 +34,7 @@
 #include "../common/buf.h"
 #include "../common/err.h"
 
-/* Largest template file tmpl_set_load() reads. */
+/* Largest template file a theme reads (render/theme.h). */
 #define TMPL_MAX_FILE (1024 * 1024)
 /* Sections nested inside one template (deeper is a parse error). */
 #define TMPL_MAX_NEST 64
@@ -48,19 +48,6 @@
 #define TMPL_MAX_STEPS (4L * 1024 * 1024)
 
 struct tmpl_set;
-
-/*
- * Load every *.html file of base_dir (dot files skipped) as a template
- * named by its file name without ".html"; files of override_dir (may be
- * NULL or missing) with the same name replace them and new names are
- * added (only the winning file of a name is read, in name order); then
- * finish the set. *out is set only on success. ERR_IO when a
- * directory or file cannot be read (message names the path), ERR_TOOBIG
- * for a file over TMPL_MAX_FILE, ERR_INVAL for a parse error or a missing
- * partial ("tile.html:7: unclosed section 'urls'").
- */
-int tmpl_set_load(struct tmpl_set **out, const char *base_dir, const char *override_dir,
-                  struct err *e);
 
 /* An empty set; fill it with tmpl_set_add_string() and tmpl_set_finish(). */
 struct tmpl_set *tmpl_set_new(void);
