@@ -154,8 +154,10 @@ static void register_finish(void *arg, struct http_response *res)
 		json_object_set_new(out, "status", json_string(status_names[j->status]));
 		reply_json(res, 200, out);
 	}
-	if (!j->rc && (j->status == STORE_MERGE_CREATED || j->status == STORE_MERGE_UPDATED))
+	if (!j->rc && (j->status == STORE_MERGE_CREATED || j->status == STORE_MERGE_UPDATED)) {
 		health_wake(j->d->health); /* new or changed URLs get checked soon */
+		icons_wake(j->d->icons);   /* and new icon names fetched */
+	}
 	if (!j->rc) {
 		metrics_registration(&j->d->metrics, j->status);
 		log_info("register %s/%s: %s", j->p.host, j->p.container_name,
@@ -306,6 +308,7 @@ static void handle_change(struct daemon *d, int kind, uint64_t id, const struct 
 		goto out;
 	}
 	health_wake(d->health);
+	icons_wake(d->icons);
 	if (kind == 2)
 		reply_json(res, 200,
 		           json_pack("{s:I,s:s}", "id", (json_int_t)id, "status", "deleted"));
@@ -438,6 +441,14 @@ static void handle_metrics(struct daemon *d, struct http_response *res)
 	         "# TYPE portolan_health_checks_in_flight gauge\n"
 	         "portolan_health_checks_in_flight %u\n",
 	         checks, in_flight);
+	unsigned long long fetched, failed;
+	icons_stats(d->icons, &fetched, &failed);
+	buf_addf(&res->body,
+	         "# HELP portolan_icon_fetches_total Icon fetches by outcome.\n"
+	         "# TYPE portolan_icon_fetches_total counter\n"
+	         "portolan_icon_fetches_total{outcome=\"fetched\"} %llu\n"
+	         "portolan_icon_fetches_total{outcome=\"failed\"} %llu\n",
+	         fetched, failed);
 	unsigned long long renders;
 	double render_secs;
 	sitegen_stats(d->sitegen, &renders, &render_secs);
@@ -447,6 +458,43 @@ static void handle_metrics(struct daemon *d, struct http_response *res)
 	    "# TYPE portolan_site_render_seconds summary\n"
 	    "portolan_site_render_seconds_sum %.6f\nportolan_site_render_seconds_count %llu\n",
 	    render_secs, renders);
+}
+
+/* GET /api/v1/icons. */
+static void handle_icons(struct daemon *d, struct http_response *res)
+{
+	struct store_txn *t = NULL;
+	struct err e = {0};
+	json_t *out = NULL;
+	char *images = xasprintf("%s/images", d->app.config);
+	if (store_txn_begin(d->app.db, 0, &t, &e) || icons_list_json(t, images, &out, &e))
+		reply_err(res, &e);
+	else
+		reply_json(res, 200, out);
+	store_txn_abort(t);
+	free(images);
+}
+
+/* POST /api/v1/icons/<name>/refresh: fetch again, in the background. */
+static void handle_icon_refresh(struct daemon *d, const char *name, struct http_response *res)
+{
+	struct err e = {0};
+	int rc = icons_refresh(d->icons, name, &e);
+	if (rc == ERR_INVAL)
+		reply_json(res, 400, json_pack("{s:s,s:s}", "error", e.msg, "field", "name"));
+	else if (rc)
+		reply_json(res, 409, json_pack("{s:s}", "error", e.msg));
+	else
+		reply_json(res, 202, json_pack("{s:s,s:b}", "name", name, "queued", 1));
+}
+
+/* "<name>/refresh" → name (malloc'd), else NULL. */
+static char *icon_refresh_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n <= 8 || strcmp(s + n - 8, "/refresh"))
+		return NULL;
+	return xstrndup(s, n - 8);
 }
 
 /* "/api/v1/services/<id>" → id; 0 when the tail is not a plain positive number. */
@@ -532,6 +580,24 @@ static const char *route_api(struct daemon *d, const struct http_request *req,
 		else
 			method_not_allowed(res, "GET, PATCH, DELETE");
 		return "/api/v1/services/{id}";
+	}
+	if (!strcmp(p, "/api/v1/icons")) {
+		if (method_is(req, "GET"))
+			handle_icons(d, res);
+		else
+			method_not_allowed(res, "GET");
+		return "/api/v1/icons";
+	}
+	if (!strncmp(p, "/api/v1/icons/", 14)) {
+		char *name = icon_refresh_name(p + 14);
+		if (!name)
+			reply_error(res, 404, "Not found");
+		else if (method_is(req, "POST"))
+			handle_icon_refresh(d, name, res);
+		else
+			method_not_allowed(res, "POST");
+		free(name);
+		return "/api/v1/icons/{name}/refresh";
 	}
 	if (!strcmp(p, "/api/v1/settings/exposure")) {
 		if (method_is(req, "GET") || method_is(req, "PUT"))

@@ -250,6 +250,8 @@ int serve_main(const char *config, int argc, char **argv)
 	pthread_create(&d.mirror_thread, NULL, mirror_main, &d);
 	if (health_start(&d.health, &d, &e))
 		log_error("%s: no URL health checks", e.msg);
+	if (icons_start(&d.icons, &d, &e))
+		log_error("%s: no icon fetching", e.msg);
 	if (start_http(&d, d.settings->listen, &e)) {
 		fprintf(stderr, "serve: %s\n", e.msg);
 	} else {
@@ -260,6 +262,7 @@ int serve_main(const char *config, int argc, char **argv)
 	http_stop(d.http); /* finishes in-flight requests, whose writes the writer completes */
 	/* The checker submits results: it stops before the writer. */
 	health_stop(d.health);
+	icons_stop(d.icons); /* like the checker: it submits to the writer */
 	writer_stop(d.writer);
 	pthread_mutex_lock(&d.mirror_lock);
 	d.mirror_stop = 1;
@@ -274,7 +277,8 @@ out:
 	settings_free(d.settings);
 	metrics_release(&d.metrics);
 	events_free(d.events); /* after http_stop and everything that publishes */
-	curl_global_cleanup(); /* nothing uses curl any more: the health thread is gone */
+	curl_global_cleanup(); /* nothing uses curl any more: the health and icon threads are gone
+	                        */
 	free(log_path);
 	return status;
 }

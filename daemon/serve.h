@@ -12,6 +12,7 @@
 #include "events.h"
 #include "health.h"
 #include "http.h"
+#include "icons.h"
 #include "metrics.h"
 #include "settings.h"
 #include "sitegen.h"
@@ -37,6 +38,8 @@ struct daemon {
 	struct sitegen *sitegen;
 	/* the URL health checker (health.h): submits results to the writer */
 	struct health *health;
+	/* the icon fetcher (icons.h): writes <config>/images/, wakes sitegen */
+	struct icons *icons;
 	uint64_t published_seq; /* journal seq that last woke the mirror (writer thread) */
 };
 

@@ -27,6 +27,7 @@
 #define SETTINGS_SECRET_MAX 1024
 #define SETTINGS_TEXT_MAX   4096
 #define MASK                "********"
+#define ICON_SOURCES_MAX    8
 
 enum kind {
 	K_TOKEN,  /* printable ASCII, no spaces: goes into an Authorization header */
@@ -38,7 +39,8 @@ enum kind {
 	K_OWNERSHIP,
 	K_LEVEL,
 	K_LISTEN,
-	K_CONFIG, /* reported only: the dir settings_load was given */
+	K_CONFIG,       /* reported only: the dir settings_load was given */
+	K_ICON_SOURCES, /* "none" or http(s) URL templates ending in {name}.svg|png|webp */
 };
 
 struct desc {
@@ -122,6 +124,21 @@ static const struct desc descs[SETTINGS_NKEYS] = {
     [SETTINGS_DASHBOARD_PUBLIC] = {"dashboard_public", "DASHBOARD_PUBLIC", K_BOOL,
                                    OFF(dashboard_public), 0, NULL, 0, 0,
                                    "Serve the dashboard without a login (true or false)."},
+    [SETTINGS_ICON_SOURCES] =
+        {"icon_sources", "ICON_SOURCES", K_ICON_SOURCES, OFF(icon_sources), 0,
+         "https://cdn.jsdelivr.net/gh/homarr-labs/dashboard-icons/svg/{name}.svg "
+         "https://cdn.jsdelivr.net/gh/homarr-labs/dashboard-icons/png/{name}.png",
+         0, 0,
+         "Where missing service icons are fetched from, tried in order: http(s)\n"
+         "URLs separated by spaces, each ending in {name}.svg, {name}.png or\n"
+         "{name}.webp. none: never fetch (icons only from <config>/images/)."},
+    [SETTINGS_ICON_RETRY_AFTER] = {"icon_retry_after", "ICON_RETRY_AFTER", K_INT,
+                                   OFF(icon_retry_after), 86400, NULL, 1, 31536000,
+                                   "Seconds before an icon that could not be fetched is tried\n"
+                                   "again (1-31536000)."},
+    [SETTINGS_ICON_FETCH_TIMEOUT] = {"icon_fetch_timeout", "ICON_FETCH_TIMEOUT", K_INT,
+                                     OFF(icon_fetch_timeout), 10, NULL, 1, 120,
+                                     "Seconds an icon download may take (1-120)."},
 };
 
 /* A parsed value: i for the int-like kinds, s (malloc'd) for the others. */
@@ -143,7 +160,7 @@ static char **str_field(struct settings *s, const struct desc *d)
 static int is_string_kind(enum kind k)
 {
 	return k == K_TOKEN || k == K_SECRET || k == K_URL || k == K_PATH || k == K_LISTEN ||
-	       k == K_CONFIG;
+	       k == K_CONFIG || k == K_ICON_SOURCES;
 }
 
 static int is_hidden(enum kind k)
@@ -228,6 +245,49 @@ static int check_text(const char *text, int allow_space, size_t max)
 	return 0;
 }
 
+/* One icon source: an http(s) URL whose path ends in {name}.svg|png|webp. */
+static int icon_source_ok(const char *url, size_t n)
+{
+	static const char *const ends[] = {"{name}.svg", "{name}.png", "{name}.webp"};
+	char *u = xstrndup(url, n);
+	int ok = 0;
+	for (size_t i = 0; i < 3 && !ok; i++) {
+		size_t m = strlen(ends[i]);
+		ok = n > m && !strcmp(u + n - m, ends[i]) && strstr(u, "{name}") == u + n - m;
+	}
+	/* A stand-in name: the template itself is not a URL until {name} is filled. */
+	ok = ok && n <= 1024 && store_url_is_http(u);
+	free(u);
+	return ok;
+}
+
+/* "none", or URL templates split on spaces/commas; the canonical text, or NULL when invalid. */
+static char *parse_icon_sources(const char *text)
+{
+	const char *sep = " \t\r\n,";
+	size_t skip = strspn(text, sep), len = strcspn(text + skip, sep);
+	if (!strncasecmp(text + skip, "none", 4) && len == 4 &&
+	    !text[skip + 4 + strspn(text + skip + 4, sep)])
+		return xstrdup("none");
+	struct buf b;
+	buf_init(&b, 0);
+	int count = 0;
+	for (const char *p = text + strspn(text, sep); *p; p += strspn(p, sep)) {
+		size_t n = strcspn(p, sep);
+		if (++count > ICON_SOURCES_MAX || !icon_source_ok(p, n)) {
+			buf_release(&b);
+			return NULL;
+		}
+		buf_addf(&b, "%s%.*s", b.len ? " " : "", (int)n, p);
+		p += n;
+	}
+	if (!count) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
 /*
  * Validate text for d. Returns 0 with *out set, or -1 with why (a phrase
  * for the warning) filled in.
@@ -263,6 +323,15 @@ static int parse_value(const struct desc *d, const char *config_dir, const char 
 			return 0;
 		}
 		snprintf(why, why_size, "must be a path without control characters");
+		return -1;
+	case K_ICON_SOURCES:
+		if ((out->s = parse_icon_sources(text)))
+			return 0;
+		snprintf(
+		    why, why_size,
+		    "must be none or up to %d http(s) URLs ending in {name}.svg, {name}.png or "
+		    "{name}.webp, separated by spaces",
+		    ICON_SOURCES_MAX);
 		return -1;
 	case K_INT:
 		if (!parse_int(t, d->min, d->max, &out->i))
@@ -689,7 +758,7 @@ static void example_entry(struct buf *b, enum settings_key k)
 	}
 	buf_addf(b, "# Environment: %s (wins over this file).\n", d->env);
 	json_t *one = json_object();
-	if (d->kind == K_PATH || d->kind == K_LISTEN) {
+	if (d->kind == K_PATH || d->kind == K_LISTEN || d->kind == K_ICON_SOURCES) {
 		json_object_set_new(one, d->key, json_string(d->def_str));
 	} else if (!is_string_kind(d->kind)) {
 		/* The defaults, not s's values: this file documents, it does not echo. */

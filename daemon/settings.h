@@ -46,6 +46,9 @@ enum settings_key {
 	SETTINGS_STALE_AFTER,
 	SETTINGS_LOG_LEVEL,
 	SETTINGS_DASHBOARD_PUBLIC,
+	SETTINGS_ICON_SOURCES,
+	SETTINGS_ICON_RETRY_AFTER,
+	SETTINGS_ICON_FETCH_TIMEOUT,
 	SETTINGS_NKEYS
 };
 
@@ -70,6 +73,11 @@ struct settings {
 	int stale_after;                 /* STALE_AFTER, seconds, 300, 10..2678400 */
 	int log_level;                   /* LOG_LEVEL, enum log_level, info */
 	int dashboard_public;            /* DASHBOARD_PUBLIC, 0 */
+	char *
+	    icon_sources; /* ICON_SOURCES: URL templates, one space between; "none" = no fetching */
+	int icon_retry_after;   /* ICON_RETRY_AFTER, seconds before a failed icon is tried again,
+	                           86400 */
+	int icon_fetch_timeout; /* ICON_FETCH_TIMEOUT, seconds, 10, 1..120 */
 
 	enum settings_source source[SETTINGS_NKEYS];
 	char **warnings; /* every problem found while loading, as logged */

@@ -358,8 +358,14 @@ static void send_file(const struct http_request *req, struct http_response *res,
 	format_http_date(r->st.st_mtim.tv_sec, date, sizeof(date));
 	http_response_header(res, "ETag", r->etag);
 	http_response_header(res, "Last-Modified", date);
+	/*
+	 * Pages change with every render: revalidate. Icons change only when an
+	 * operator replaces one: a week (the ETag still answers a reload).
+	 */
 	http_response_header(res, "Cache-Control",
-	                     is_html(r->type) ? "no-cache" : "public, max-age=3600");
+	                     is_html(r->type)                     ? "no-cache"
+	                     : !strncmp(req->path, "/images/", 8) ? "public, max-age=604800"
+	                                                          : "public, max-age=3600");
 	if (r->has_gzip)
 		http_response_header(res, "Vary", "Accept-Encoding");
 	if (not_modified(req, r)) {

@@ -15,6 +15,7 @@
 #include "../common/fileio.h"
 #include "../common/log.h"
 #include "../common/xalloc.h"
+#include "../store/icons.h"
 #include "pages.h"
 #include "theme.h"
 #include "tmpl.h"
@@ -29,8 +30,6 @@
 #define RENDER_THREADS 2
 /* libdeflate level for .gz files: 6 is near its best ratio at a fraction of 9's time. */
 #define GZ_LEVEL 6
-/* A service icon larger than this is not copied into the site. */
-#define ICON_MAX_SIZE (1024 * 1024)
 /* Marks a bucket's slot in a rendered page: "\001<bucket index>\002". */
 #define SLOT_OPEN  '\001'
 #define SLOT_CLOSE '\002'
@@ -150,21 +149,6 @@ static int write_with_gz(struct render_site *s, const char *rel, const void *dat
 
 /* --- service and group icons ---------------------------------------------- */
 
-/* Icon file names are plain: no path, no dot file, nothing to escape in a URL. */
-static int icon_name_ok(const char *name)
-{
-	size_t n = strlen(name);
-	if (!n || n > 128 || name[0] == '.' || name[0] == '-')
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 /* Copy images_dir/name to site/images/name when it changed. 1 = available, 0 = not. */
 static int copy_icon(struct render_site *s, const char *name)
 {
@@ -173,7 +157,7 @@ static int copy_icon(struct render_site *s, const char *name)
 	char *dst = xasprintf("%s/%s", s->out_dir, rel);
 	struct stat ss, ds;
 	int ok = 0;
-	if (stat(src, &ss) || !S_ISREG(ss.st_mode) || ss.st_size > ICON_MAX_SIZE)
+	if (stat(src, &ss) || !S_ISREG(ss.st_mode) || ss.st_size > STORE_ICON_MAX_BYTES)
 		goto out;
 	ok = 1;
 	if (!stat(dst, &ds) && ds.st_size == ss.st_size &&
@@ -181,11 +165,15 @@ static int copy_icon(struct render_site *s, const char *name)
 	     (ds.st_mtim.tv_sec == ss.st_mtim.tv_sec && ds.st_mtim.tv_nsec >= ss.st_mtim.tv_nsec)))
 		goto out;
 	struct buf b;
-	buf_init(&b, ICON_MAX_SIZE + 1);
+	buf_init(&b, STORE_ICON_MAX_BYTES + 1);
 	int changed = 0;
 	struct err e = {0};
 	/* One bad icon is the operator's to fix; the pages still render, without it. */
-	if (fileio_read(src, &b, &e) || write_file(s, rel, b.data, b.len, 0, &changed, &e)) {
+	/* An SVG the operator dropped in gets the same scrutiny as a fetched one. */
+	size_t n = strlen(name);
+	int svg = n > 4 && !strcmp(name + n - 4, ".svg");
+	if (fileio_read(src, &b, &e) || (svg && store_icon_check(b.data, b.len, NULL, &e)) ||
+	    write_file(s, rel, b.data, b.len, 0, &changed, &e)) {
 		log_warn("icon '%s': %s", name, e.msg);
 		ok = 0;
 	} else if (changed && s->st)
@@ -200,24 +188,22 @@ out:
 
 /*
  * The icon file for an icon name, copied into the site: the name itself
- * when it has an extension, else the first of name.svg/.png/.webp/.ico
- * that exists (derived icons are bare names). NULL when there is none.
+ * when it has an image extension, else the first of
+ * store_icon_bare_exts that exists (derived icons are bare names). NULL when there is none.
  * Borrowed: valid until the next build.
  */
 static const char *icon_file(const char *name, void *arg)
 {
-	static const char *const exts[] = {"", ".svg", ".png", ".webp", ".ico"};
 	struct render_site *s = arg;
-	if (!s->images_dir || !icon_name_ok(name))
+	if (!s->images_dir || !store_icon_name_ok(name))
 		return NULL;
 	json_t *seen = json_object_get(s->icons_seen, name);
 	if (seen)
 		return json_string_value(seen);
 	const char *found = NULL;
-	int bare = !strchr(name, '.');
-	for (size_t i = bare ? 1 : 0; i < (bare ? sizeof(exts) / sizeof(exts[0]) : 1) && !found;
-	     i++) {
-		char *file = xasprintf("%s%s", name, exts[i]);
+	int bare = store_icon_name_bare(name);
+	for (size_t i = 0; (bare ? store_icon_bare_exts[i] != NULL : i == 0) && !found; i++) {
+		char *file = xasprintf("%s%s", name, bare ? store_icon_bare_exts[i] : "");
 		if (copy_icon(s, file)) {
 			json_object_set_new(s->icons_seen, name, json_string(file));
 			found = json_string_value(json_object_get(s->icons_seen, name));

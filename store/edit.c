@@ -25,7 +25,7 @@ static const struct store_pkey edit_keys[] = {
     K(external_health_check_enabled, BOOL),
     K(group_name, STR),
     K(sort_priority, INT),
-    K(image_icon, STR),
+    K(image_icon, ICON),
     K(is_static, BOOL),
     K(notes, TEXT),
 };

@@ -8,6 +8,7 @@
 #include "../common/buf.h"
 #include "../common/err.h"
 #include "../common/xalloc.h"
+#include "icons.h"
 #include "imageref.h"
 #include "../common/banned.h"
 
@@ -30,9 +31,18 @@ char *store_derive_icon(const char *image_name, const char *container_name)
 	const char *src = image_name && *image_name ? image_name : container_name;
 	if (!src || !*src)
 		return NULL;
-	char *icon = xstrdup(src);
-	for (char *c = icon; *c; c++)
-		*c = *c == ' ' ? '-' : (char)tolower((unsigned char)*c);
+	/* Lowercase, and anything a file name may not hold becomes '-': "My App" -> "my-app". */
+	char *icon = xstrndup(src, STORE_ICON_NAME_MAX);
+	for (char *c = icon; *c; c++) {
+		*c = (char)tolower((unsigned char)*c);
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+		      *c == '_' || *c == '-'))
+			*c = '-';
+	}
+	if (!store_icon_name_ok(icon)) { /* "-x", ".x": nothing sensible to fetch */
+		free(icon);
+		return NULL;
+	}
 	return icon;
 }
 

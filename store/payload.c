@@ -6,6 +6,7 @@
 
 #include "../common/err.h"
 #include "../common/xalloc.h"
+#include "icons.h"
 #include "listfields.h"
 #include "../common/banned.h"
 
@@ -27,7 +28,7 @@ static const struct store_pkey register_keys[] = {
     K(internal_health_check_enabled, BOOL),
     K(external_health_check_enabled, BOOL),
     K(image_name, STR),
-    K(image_icon, STR),
+    K(image_icon, ICON),
     K(group_name, STR),
     K(sort_priority, INT),
     K(networks, LIST),
@@ -74,6 +75,22 @@ static void take_value(void *p, const struct store_pkey *k, const json_t *v, con
 		if (json_string_length(v) && !store_url_is_http(json_string_value(v))) {
 			store_verr_add(verr, loc, "url_scheme",
 			               "URL should be an absolute http:// or https:// URL");
+			return;
+		}
+		take_string(slot, v);
+		return;
+	case STORE_PT_ICON:
+		if (store_check_string(v, 0, STORE_MAX_STRING, loc, verr))
+			return;
+		/* The name becomes a file name under images/: no paths, no dot files. */
+		if (json_string_length(v) &&
+		    (strlen(json_string_value(v)) != json_string_length(v) ||
+		     !store_icon_name_ok(json_string_value(v)))) {
+			store_verr_add(
+			    verr, loc, "icon_name",
+			    "Icon should be a file name of at most %d letters, digits, '.', "
+			    "'_' and '-', not starting with '.' or '-'",
+			    STORE_ICON_NAME_MAX);
 			return;
 		}
 		take_string(slot, v);

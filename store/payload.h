@@ -58,6 +58,7 @@ enum store_ptype {
 	STORE_PT_STR,  /* string <= 4096 bytes (struct store_pstr) */
 	STORE_PT_TEXT, /* string <= STORE_MAX_TEXT bytes (struct store_pstr) */
 	STORE_PT_URL,  /* "" or an http(s) URL (struct store_pstr) */
+	STORE_PT_ICON, /* "" or a plain icon file name, store_icon_name_ok (struct store_pstr) */
 	STORE_PT_BOOL, /* STD-coerced bool (struct store_pbool) */
 	STORE_PT_INT,  /* STD-coerced integer (struct store_pint) */
 	STORE_PT_LIST, /* a list field, canonical JSON (struct store_pstr) */

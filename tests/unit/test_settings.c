@@ -340,6 +340,32 @@ static void empty_env_and_yaml_null_count_as_unset(void **state)
 	assert_string_equal(s->listen, "127.0.0.1:8815");
 }
 
+static void icon_sources_parsed_and_checked(void **state)
+{
+	struct fx *f = *state;
+	setenv_fake("ICON_SOURCES",
+	            " http://127.0.0.1:9/svg/{name}.svg,https://cdn.example/p/{name}.png ");
+	struct settings *s = load(f);
+	assert_no_warnings(s);
+	assert_string_equal(s->icon_sources,
+	                    "http://127.0.0.1:9/svg/{name}.svg https://cdn.example/p/{name}.png");
+	setenv_fake("ICON_SOURCES", "NONE");
+	s = load(f);
+	assert_string_equal(s->icon_sources, "none");
+	/* Each of these falls back to the default with a warning that names the setting. */
+	const char *bad[] = {"ftp://x/{name}.svg",     "http://x/{name}.gif",
+	                     "http://x/icons.svg",     "http://x/{name}/{name}.svg",
+	                     "file:///etc/{name}.png", "none http://x/{name}.svg"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		setenv_fake("ICON_SOURCES", bad[i]);
+		s = load(f);
+		assert_warned(s, "ICON_SOURCES");
+		assert_int_equal(s->source[SETTINGS_ICON_SOURCES], SETTINGS_DEFAULT);
+		assert_non_null(
+		    strstr(s->icon_sources, "homarr-labs/dashboard-icons/svg/{name}.svg"));
+	}
+}
+
 static void relative_paths_are_under_the_config_dir(void **state)
 {
 	struct fx *f = *state;
@@ -735,6 +761,7 @@ int main(int argc, char **argv)
 	    T(yaml_beats_default),
 	    T(env_beats_yaml),
 	    T(empty_env_and_yaml_null_count_as_unset),
+	    T(icon_sources_parsed_and_checked),
 	    T(relative_paths_are_under_the_config_dir),
 	    T(portolan_config_source),
 	    T(bool_words),
