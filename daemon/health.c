@@ -30,6 +30,7 @@ struct target {
 	uint64_t id;
 	int dir; /* enum store_health_dir */
 	char *url;
+	int timeout; /* seconds; 0 = HEALTHCHECK_TIMEOUT */
 	double due;  /* monotonic seconds */
 	int started; /* in this pass */
 };
@@ -108,7 +109,7 @@ struct scan {
 	size_t n, cap;
 };
 
-static void scan_add(struct scan *s, uint64_t id, int dir, const char *url)
+static void scan_add(struct scan *s, uint64_t id, int dir, const char *url, int timeout)
 {
 	if (!url || !*url)
 		return;
@@ -116,16 +117,19 @@ static void scan_add(struct scan *s, uint64_t id, int dir, const char *url)
 		s->cap = s->cap ? 2 * s->cap : 64;
 		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
 	}
-	s->v[s->n++] = (struct target){.id = id, .dir = dir, .url = xstrdup(url)};
+	s->v[s->n++] =
+	    (struct target){.id = id, .dir = dir, .url = xstrdup(url), .timeout = timeout};
 }
 
 static int scan_one(const struct store_record *r, void *arg)
 {
 	struct scan *s = arg;
+	int64_t tv = r->health_check_timeout.value;
+	int timeout = r->health_check_timeout.set && tv >= 1 && tv <= 60 ? (int)tv : 0;
 	if (r->internal_health_check_enabled)
-		scan_add(s, r->id, STORE_HEALTH_INTERNAL, r->internalurl);
+		scan_add(s, r->id, STORE_HEALTH_INTERNAL, r->internalurl, timeout);
 	if (r->external_health_check_enabled)
-		scan_add(s, r->id, STORE_HEALTH_EXTERNAL, r->externalurl);
+		scan_add(s, r->id, STORE_HEALTH_EXTERNAL, r->externalurl, timeout);
 	return 0;
 }
 
@@ -277,10 +281,10 @@ static void set_running(struct health *h, int delta, int finished)
 	pthread_mutex_unlock(&h->lock);
 }
 
-static int configure(struct check *c, const struct knobs *k)
+static int configure(struct check *c, const struct knobs *k, int own_timeout)
 {
 	CURL *x = c->easy;
-	long timeout = k->timeout;
+	long timeout = own_timeout ? own_timeout : k->timeout;
 	int bad = curl_easy_setopt(x, CURLOPT_URL, c->url) ||
 	          curl_easy_setopt(x, CURLOPT_HTTPGET, 1L) ||
 	          curl_easy_setopt(x, CURLOPT_FOLLOWLOCATION, 1L) ||
@@ -310,7 +314,7 @@ static void start_check(struct health *h, struct target *t, const struct knobs *
 	c->id = t->id;
 	c->dir = t->dir;
 	c->url = xstrdup(t->url);
-	if (!(c->easy = curl_easy_init()) || configure(c, k) ||
+	if (!(c->easy = curl_easy_init()) || configure(c, k, t->timeout) ||
 	    curl_multi_add_handle(h->multi, c->easy) != CURLM_OK) {
 		log_error("health check '%s': cannot set up the transfer", c->url);
 		check_free(c);

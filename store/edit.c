@@ -26,6 +26,7 @@ static const struct store_pkey edit_keys[] = {
     K(group_name, STR),
     K(sort_priority, INT),
     K(image_icon, ICON),
+    K(health_check_timeout, INT),
     K(is_static, BOOL),
     K(notes, TEXT),
 };
@@ -56,6 +57,12 @@ int store_edit_from_json(struct store_edit *out, const json_t *body, struct stor
 	store_pkeys_parse(&ed, edit_keys, NEDIT, body, v);
 	check_name(&ed.host, "host", v);
 	check_name(&ed.container_name, "container_name", v);
+	if (ed.health_check_timeout.state == STORE_P_VALUE &&
+	    (ed.health_check_timeout.value < 1 || ed.health_check_timeout.value > 60)) {
+		json_t *loc = store_loc_key(NULL, "health_check_timeout");
+		store_verr_add(v, loc, "out_of_range", "Timeout should be 1 to 60 seconds");
+		json_decref(loc);
+	}
 	if (store_verr_any(v)) {
 		store_edit_release(&ed);
 		return ERR_INVAL;

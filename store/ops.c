@@ -132,6 +132,11 @@ static void apply_edit(struct store_record *rec, const struct store_edit *ed,
 		rec->sort_priority.set = ed->sort_priority.state == STORE_P_VALUE;
 		rec->sort_priority.value = rec->sort_priority.set ? ed->sort_priority.value : 0;
 	}
+	if (ed->health_check_timeout.state != STORE_P_ABSENT) {
+		rec->health_check_timeout.set = ed->health_check_timeout.state == STORE_P_VALUE;
+		rec->health_check_timeout.value =
+		    rec->health_check_timeout.set ? ed->health_check_timeout.value : 0;
+	}
 	if (ed->image_icon.state != STORE_P_ABSENT) {
 		edit_str(&rec->image_icon, &ed->image_icon);
 		rec->image_icon_source = rec->image_icon ? STORE_ICON_UI_EDIT : STORE_ICON_NONE;
@@ -156,7 +161,7 @@ int store_ops_add(struct store_txn *t, const struct store_edit *ed, const char *
 	apply_edit(&rec, ed, store_db_exposure(t));
 	if (!rec.image_icon) {
 		rec.image_icon = store_derive_icon(NULL, rec.container_name);
-		rec.image_icon_source = STORE_ICON_DERIVED;
+		rec.image_icon_source = rec.image_icon ? STORE_ICON_DERIVED : STORE_ICON_NONE;
 	}
 	rec.last_updated = now;
 	rc = store_db_put(t, &rec, e);

@@ -26,6 +26,7 @@ struct store_edit {
 	struct store_pbool external_health_check_enabled;
 	struct store_pstr group_name;
 	struct store_pint sort_priority;
+	struct store_pint health_check_timeout;
 	struct store_pstr image_icon;
 	struct store_pbool is_static;
 	struct store_pstr notes;

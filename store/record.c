@@ -35,6 +35,7 @@ const struct store_field store_fields[] = {
     F(externalurl_source, URL_SRC, INV),
     F(internal_health_check_enabled, BOOL, INV),
     F(external_health_check_enabled, BOOL, INV),
+    F(health_check_timeout, OPT_INT, INV),
     F(is_static, BOOL, INV),
     F(networks, JSON, INV),
     F(exposed_ports, JSON, INV),
@@ -134,7 +135,8 @@ int store_record_equal(const struct store_record *a, const struct store_record *
  * byte, optional ints as a presence byte + i64, times as i64. Native byte
  * order: the file never leaves the machine (git holds the portable copy).
  */
-#define RECORD_FORMAT 1
+/* 2 added health_check_timeout; format 1 records (without it) still decode. */
+#define RECORD_FORMAT 2
 #define NULL_LEN      UINT32_MAX
 
 static void put_u32(struct buf *out, uint32_t v)
@@ -227,10 +229,13 @@ int store_record_decode(struct store_record *out, const void *data, size_t len, 
 	struct store_record r;
 	store_record_init(&r);
 	unsigned char format;
-	if (take(&rd, &format, 1) || format != RECORD_FORMAT || take(&rd, &r.id, sizeof(r.id)))
+	if (take(&rd, &format, 1) || format < 1 || format > RECORD_FORMAT ||
+	    take(&rd, &r.id, sizeof(r.id)))
 		goto bad;
 	for (size_t i = 0; i < store_nfields; i++)
-		if (decode_field(&r, &store_fields[i], &rd))
+		if (!(format == 1 && store_fields[i].offset ==
+		                         offsetof(struct store_record, health_check_timeout)) &&
+		    decode_field(&r, &store_fields[i], &rd))
 			goto bad;
 	if (rd.left)
 		goto bad;

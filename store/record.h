@@ -67,6 +67,7 @@ struct store_record {
 	int externalurl_source;
 	int internal_health_check_enabled;
 	int external_health_check_enabled;
+	struct store_opt_int health_check_timeout; /* seconds (1..60); unset: HEALTHCHECK_TIMEOUT */
 	int is_static;
 	char *notes;
 	char *networks;              /* canonical JSON array text, or NULL */

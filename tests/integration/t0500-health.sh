@@ -202,6 +202,31 @@ test_expect_success PYTHON3 'the daemon stops promptly with checks in flight' '
 	test $stop_ms -lt 2000
 '
 
+test_expect_success PYTHON3 'a service timeout wins over HEALTHCHECK_TIMEOUT; bad ones are refused' '
+	HEALTHCHECK_TIMEOUT=30 &&
+	start_daemon &&
+	H=http://127.0.0.1:$http_port &&
+	curl -sf -H "$AUTH" -d "{\"host\": \"h\", \"container_name\": \"quick\",
+		\"internalurl\": \"$H/hang?n=quick\", \"internal_health_check_enabled\": false}" \
+		"$BASE_URL/api/v1/register" >/dev/null &&
+	id=$(curl -sf -H "$AUTH" "$BASE_URL/api/v1/services?host=h" |
+		jq -e ".[] | select(.container_name == \"quick\") | .id") &&
+	for bad in 0 61 \"x\"; do
+		test_expect_code 22 curl -sf -o /dev/null -X PATCH -H "$AUTH" \
+			-d "{\"health_check_timeout\": $bad}" "$BASE_URL/api/v1/services/$id" &&
+		curl -s -X PATCH -H "$AUTH" -d "{\"health_check_timeout\": $bad}" \
+			"$BASE_URL/api/v1/services/$id" |
+			test_jq ".details[0].loc == [\"health_check_timeout\"]" || return 1
+	done &&
+	curl -sf -X PATCH -H "$AUTH" \
+		-d "{\"health_check_timeout\": 1, \"internal_health_check_enabled\": true}" \
+		"$BASE_URL/api/v1/services/$id" | test_jq ".health_check_timeout == 1" &&
+	wait_for "grep -q \"^health_check_timeout: 1\$\" \"$DAEMON_CONFIG/inventory/services/h/quick.yml\"" &&
+	wait_for "result quick | jq -e \".error == \\\"timeout\\\"\"" 10 &&
+	result quick | test_jq ".ms >= 900 and .ms < 5000" &&
+	stop_daemon
+'
+
 test_expect_success PYTHON3 'fixture servers stop' '
 	kill $http_pid && { wait $http_pid || :; } &&
 	if test -n "${https_pid-}"; then kill $https_pid && { wait $https_pid || :; }; fi

@@ -344,6 +344,7 @@ static void test_emit_minimal(void **state)
 	                          "externalurl_source: null\n"
 	                          "internal_health_check_enabled: false\n"
 	                          "external_health_check_enabled: false\n"
+	                          "health_check_timeout: null\n"
 	                          "is_static: false\n"
 	                          "networks: null\n"
 	                          "exposed_ports: null\n"
