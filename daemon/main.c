@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "serve.h"
 #include "sitegen.h"
+#include "user_cmd.h"
 #include "../common/banned.h"
 
 #define PORTOLAN_VERSION "0.1.0"
@@ -59,6 +60,18 @@ static const struct command commands[] = {
      "built-in templates of the same name; icons\n"
      "come from --images DIR (default <config>/images). Only changed files are\n"
      "rewritten; pages get .gz siblings. SOURCE_DATE_EPOCH pins the time.\n"},
+    {"user", user_cmd_main, "manage web UI accounts (add, passwd, del, list)",
+     "usage: portolan user add NAME [--role admin|viewer]\n"
+     "       portolan user passwd NAME\n"
+     "       portolan user del NAME\n"
+     "       portolan user list\n\n"
+     "Manage the accounts of the web UI. A NAME is 1 to 64 characters of a-z,\n"
+     "0-9, '.', '_' and '-'. add and passwd read the password (8 characters or\n"
+     "more) from standard input, one line; on a terminal they prompt for it\n"
+     "twice without echo. add's --role defaults to admin while there is no\n"
+     "admin, else to viewer. passwd ends the user's sessions. The last admin\n"
+     "cannot be deleted. list prints the accounts as JSON (never a password\n"
+     "hash).\n"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

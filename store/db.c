@@ -17,7 +17,7 @@
 
 struct store_db {
 	MDB_env *env;
-	MDB_dbi services, names, groups, settings, journal, cursors, meta, live;
+	MDB_dbi services, names, groups, settings, journal, cursors, meta, live, users, sessions;
 	char *dir;
 	/* Parsed exposure settings, keyed by their stored bytes. */
 	pthread_mutex_t exposure_lock;
@@ -100,7 +100,8 @@ static int open_dbis(struct store_db *db, struct err *e)
 	} dbs[] = {{"services", &db->services}, {"names", &db->names},
 	           {"groups", &db->groups},     {"settings", &db->settings},
 	           {"journal", &db->journal},   {"cursors", &db->cursors},
-	           {"meta", &db->meta},         {"live", &db->live}};
+	           {"meta", &db->meta},         {"live", &db->live},
+	           {"users", &db->users},       {"sessions", &db->sessions}};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(*dbs); i++) {
 		rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].dbi);
 		if (rc) {
@@ -651,4 +652,67 @@ int store_live_del(struct store_txn *t, const void *key, size_t klen, struct err
 	if (rc == MDB_NOTFOUND)
 		return err_set(e, ERR_NOTFOUND, "no live value for that key");
 	return rc ? mdb_fail(e, rc, "delete live state") : 0;
+}
+
+static MDB_dbi kv_dbi(const struct store_txn *t, enum store_kv db)
+{
+	return db == STORE_KV_USERS ? t->db->users : t->db->sessions;
+}
+
+int store_kv_get(struct store_txn *t, enum store_kv db, const void *key, size_t klen,
+                 struct buf *out, struct err *e)
+{
+	MDB_val k = {klen, (void *)key}, v;
+	int rc = mdb_get(t->txn, kv_dbi(t, db), &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return err_set(e, ERR_NOTFOUND, "no value for that key");
+	if (rc)
+		return mdb_fail(e, rc, "read account data");
+	buf_reset(out);
+	if (buf_add(out, v.mv_data, v.mv_size))
+		return err_set(e, ERR_TOOBIG, "value of %zu bytes is over the limit", v.mv_size);
+	return 0;
+}
+
+int store_kv_put(struct store_txn *t, enum store_kv db, const void *key, size_t klen,
+                 const void *val, size_t vlen, struct err *e)
+{
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+	int rc = mdb_put(t->txn, kv_dbi(t, db), &k, &v, 0);
+	return rc ? mdb_fail(e, rc, "write account data") : 0;
+}
+
+int store_kv_del(struct store_txn *t, enum store_kv db, const void *key, size_t klen, struct err *e)
+{
+	MDB_val k = {klen, (void *)key};
+	int rc = mdb_del(t->txn, kv_dbi(t, db), &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return err_set(e, ERR_NOTFOUND, "no value for that key");
+	return rc ? mdb_fail(e, rc, "delete account data") : 0;
+}
+
+size_t store_kv_count(struct store_txn *t, enum store_kv db)
+{
+	MDB_stat st;
+	return mdb_stat(t->txn, kv_dbi(t, db), &st) ? 0 : st.ms_entries;
+}
+
+int store_kv_foreach(struct store_txn *t, enum store_kv db,
+                     int (*cb)(const void *key, size_t klen, const void *val, size_t vlen,
+                               void *arg),
+                     void *arg, struct err *e)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(t->txn, kv_dbi(t, db), &cur);
+	if (rc)
+		return mdb_fail(e, rc, "open cursor");
+	MDB_val k, v;
+	int ret = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc && !ret;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		ret = cb(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg);
+	mdb_cursor_close(cur);
+	if (!ret && rc != MDB_NOTFOUND)
+		return mdb_fail(e, rc, "iterate account data");
+	return ret;
 }

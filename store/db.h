@@ -10,6 +10,10 @@
  *   meta      "schema_version", "next_id", "next_seq", "mirror_head"
  *   live      opaque key -> opaque value: live state that is never in git and
  *             survives a rebuild (ids are kept), e.g. URL health (health.h)
+ *   users     user name                 -> JSON user account (users.h)
+ *   sessions  hash of a session token   -> JSON session (users.h)
+ * live, users and sessions are live state: never mirrored to git, never
+ * cleared by store_db_clear_inventory.
  * A struct store_txn is one LMDB transaction; every write function of the
  * store (ops.h) takes one, so callers can batch many changes into one
  * durable commit. The store_db owns the environment; a txn must not outlive it.
@@ -151,5 +155,31 @@ int store_live_put(struct store_txn *t, const void *key, size_t klen, const void
                    struct err *e);
 /* Delete key. ERR_NOTFOUND if there is none. */
 int store_live_del(struct store_txn *t, const void *key, size_t klen, struct err *e);
+
+/*
+ * Raw access to the accounts databases, for store/users.c only: everyone
+ * else goes through users.h, which keeps their encoding and invariants.
+ * Keys are at most 511 bytes.
+ */
+enum store_kv { STORE_KV_USERS, STORE_KV_SESSIONS };
+/* Copy the value of key into out (reset first). ERR_NOTFOUND, ERR_TOOBIG over out's limit. */
+int store_kv_get(struct store_txn *t, enum store_kv db, const void *key, size_t klen,
+                 struct buf *out, struct err *e);
+/* Insert or replace the value of key. ERR_STORE on failure. */
+int store_kv_put(struct store_txn *t, enum store_kv db, const void *key, size_t klen,
+                 const void *val, size_t vlen, struct err *e);
+/* Delete key. ERR_NOTFOUND if there is none. */
+int store_kv_del(struct store_txn *t, enum store_kv db, const void *key, size_t klen,
+                 struct err *e);
+/* Number of entries. */
+size_t store_kv_count(struct store_txn *t, enum store_kv db);
+/*
+ * Call cb for each entry in key order (bytes valid during the call only;
+ * cb must not write to db); stops and returns cb's nonzero value.
+ */
+int store_kv_foreach(struct store_txn *t, enum store_kv db,
+                     int (*cb)(const void *key, size_t klen, const void *val, size_t vlen,
+                               void *arg),
+                     void *arg, struct err *e);
 
 #endif

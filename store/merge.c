@@ -32,7 +32,7 @@ char *store_derive_icon(const char *image_name, const char *container_name)
 	if (!src || !*src)
 		return NULL;
 	/* Lowercase, and anything a file name may not hold becomes '-': "My App" -> "my-app". */
-	char *icon = xstrndup(src, STORE_ICON_NAME_MAX);
+	char *icon = xstrndup(src, strnlen(src, STORE_ICON_NAME_MAX));
 	for (char *c = icon; *c; c++) {
 		*c = (char)tolower((unsigned char)*c);
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' ||
