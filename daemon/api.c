@@ -16,7 +16,10 @@
 #include "../store/merge.h"
 #include "../store/mirror.h"
 #include "../store/ops.h"
+#include "auth.h"
+#include "change.h"
 #include "events.h"
+#include "form.h"
 #include "serve.h"
 #include "static.h"
 #include "../common/banned.h"
@@ -245,79 +248,32 @@ static void handle_get(struct daemon *d, uint64_t id, struct http_response *res)
 	store_record_release(&r);
 }
 
-struct edit_job {
-	int kind; /* 0 add, 1 edit, 2 delete */
-	uint64_t id;
-	struct store_edit ed;
+/* POST /api/v1/services (add), PATCH and DELETE /api/v1/services/<id>. */
+static void handle_change(struct daemon *d, enum change_kind kind, uint64_t id,
+                          const struct http_request *req, struct http_response *res,
+                          const char *author)
+{
 	struct store_record rec;
-};
-
-static int apply_edit(struct store_txn *t, void *ctx, struct err *e)
-{
-	struct edit_job *j = ctx;
-	int64_t now = (int64_t)time(NULL);
-	switch (j->kind) {
-	case 0:
-		return store_ops_add(t, &j->ed, "api", now, &j->rec, e);
-	case 1:
-		return store_ops_edit(t, j->id, &j->ed, "api", now, &j->rec, e);
-	default:
-		return store_ops_delete(t, j->id, "api", e);
-	}
-}
-
-static void require_identity(const struct store_edit *ed, struct store_verr *v)
-{
-	if (ed->host.state == STORE_P_ABSENT) {
-		json_t *loc = store_loc_key(NULL, "host");
-		store_verr_add(v, loc, "missing", "Field required");
-		json_decref(loc);
-	}
-	if (ed->container_name.state == STORE_P_ABSENT) {
-		json_t *loc = store_loc_key(NULL, "container_name");
-		store_verr_add(v, loc, "missing", "Field required");
-		json_decref(loc);
-	}
-}
-
-/* POST /api/v1/services (kind 0), PATCH (1) and DELETE (2) /api/v1/services/<id>. */
-static void handle_change(struct daemon *d, int kind, uint64_t id, const struct http_request *req,
-                          struct http_response *res)
-{
-	struct edit_job j;
-	memset(&j, 0, sizeof(j));
-	j.kind = kind;
-	j.id = id;
-	store_record_init(&j.rec);
+	store_record_init(&rec);
 	struct store_verr v;
 	store_verr_init(&v);
-	json_t *body = NULL;
-	if (kind != 2) {
-		if (!(body = json_body(req, res)))
-			goto out;
-		if (!store_edit_from_json(&j.ed, body, &v) && kind == 0)
-			require_identity(&j.ed, &v);
-		if (store_verr_any(&v)) {
-			reply_invalid(res, "Invalid service", &v);
-			goto out;
-		}
-	}
 	struct err e = {0};
-	if (writer_submit(d->writer, apply_edit, &j, &e)) {
-		reply_err(res, &e);
+	json_t *body = NULL;
+	if (kind != CHANGE_DELETE && !(body = json_body(req, res)))
 		goto out;
-	}
-	health_wake(d->health);
-	icons_wake(d->icons);
-	if (kind == 2)
+	int rc = change_apply(d, kind, id, body, author, &rec, &v, &e);
+	if (rc == ERR_INVAL && store_verr_any(&v))
+		reply_invalid(res, "Invalid service", &v);
+	else if (rc)
+		reply_err(res, &e);
+	else if (kind == CHANGE_DELETE)
 		reply_json(res, 200,
 		           json_pack("{s:I,s:s}", "id", (json_int_t)id, "status", "deleted"));
 	else
-		reply_json(res, kind == 0 ? 201 : 200,
-		           store_record_to_json(&j.rec, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE));
+		reply_json(res, kind == CHANGE_ADD ? 201 : 200,
+		           store_record_to_json(&rec, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE));
 out:
-	store_edit_release(&j.ed);
-	store_record_release(&j.rec);
+	store_record_release(&rec);
 	store_verr_release(&v);
 	json_decref(body);
 }
@@ -536,7 +492,7 @@ static void method_not_allowed(struct http_response *res, const char *allow)
 
 /* Routes that need the API token; returns the route label for metrics. */
 static const char *route_api(struct daemon *d, const struct http_request *req,
-                             struct http_response *res, int ownership)
+                             struct http_response *res, int ownership, const char *author)
 {
 	const char *p = req->path;
 	if (!strcmp(p, "/api/v1/register")) {
@@ -550,7 +506,7 @@ static const char *route_api(struct daemon *d, const struct http_request *req,
 		if (method_is(req, "GET"))
 			handle_list(d, req, res);
 		else if (method_is(req, "POST"))
-			handle_change(d, 0, 0, req, res);
+			handle_change(d, CHANGE_ADD, 0, req, res, author);
 		else
 			method_not_allowed(res, "GET, POST");
 		return "/api/v1/services";
@@ -574,9 +530,9 @@ static const char *route_api(struct daemon *d, const struct http_request *req,
 		if (method_is(req, "GET"))
 			handle_get(d, id, res);
 		else if (method_is(req, "PATCH"))
-			handle_change(d, 1, id, req, res);
+			handle_change(d, CHANGE_EDIT, id, req, res, author);
 		else if (method_is(req, "DELETE"))
-			handle_change(d, 2, id, req, res);
+			handle_change(d, CHANGE_DELETE, id, req, res, author);
 		else
 			method_not_allowed(res, "GET, PATCH, DELETE");
 		return "/api/v1/services/{id}";
@@ -639,10 +595,103 @@ static void handle_static(struct daemon *d, const struct http_request *req,
 	static_handle(sitegen_dir(d->sitegen), req, res);
 }
 
+/* Who called an API route: the Bearer token (notifiers, scripts) or a web UI session. */
+struct caller {
+	int by_token;
+	const struct auth_user *u; /* the session user, or NULL */
+};
+
+static int is_read(const struct http_request *req)
+{
+	return method_is(req, "GET") || method_is(req, "HEAD");
+}
+
+/*
+ * Check the caller of an API route; 0 to go on, else the reply is made.
+ * A session may read; changing something needs an admin and the CSRF
+ * token in X-CSRF-Token (a page's fetch() sends it, a forged form cannot).
+ */
+static int api_auth(struct daemon *d, const struct http_request *req, struct http_response *res,
+                    const struct caller *c)
+{
+	if (c->by_token)
+		return 0;
+	if (!c->u) {
+		reply_error(res, 401, "Unauthorized");
+		res->www_authenticate = xstrdup("Bearer");
+		return -1;
+	}
+	if (c->u->must_change) {
+		reply_error(res, 403, "Password change required: open /password");
+		return -1;
+	}
+	if (is_read(req))
+		return 0;
+	if (!auth_csrf_ok(c->u, http_header(req, "X-CSRF-Token"))) {
+		reply_error(res, 403, "Missing or wrong CSRF token (X-CSRF-Token)");
+		return -1;
+	}
+	if (!c->u->admin) {
+		reply_error(res, 403, "Your account can view, not change");
+		return -1;
+	}
+	(void)d;
+	return 0;
+}
+
+/* GET /api/v1/me: who the caller is, and for a session its CSRF token (for app.js). */
+static void handle_me(const struct http_request *req, struct http_response *res,
+                      const struct caller *c)
+{
+	if (!is_read(req))
+		method_not_allowed(res, "GET");
+	else if (!c->by_token && (!c->u || c->u->must_change))
+		reply_json(res, 200, json_pack("{s:n,s:n,s:b}", "user", "role", "can_edit", 0));
+	else if (c->by_token)
+		reply_json(res, 200,
+		           json_pack("{s:s,s:s,s:b}", "user", "api", "role", "api", "can_edit", 1));
+	else
+		reply_json(res, 200,
+		           json_pack("{s:s,s:s,s:b,s:s}", "user", c->u->name, "role",
+		                     c->u->admin ? "admin" : "viewer", "can_edit", c->u->admin,
+		                     "csrf_token", c->u->csrf));
+}
+
+/* Theme files anyone may fetch: the login page needs the stylesheet. */
+static int public_asset(const char *path)
+{
+	return !strncmp(path, "/assets/", 8) || !strcmp(path, "/favicon.ico");
+}
+
+/* The dashboards need a login unless DASHBOARD_PUBLIC; a browser is sent to /login. */
+static void handle_site(struct daemon *d, const struct http_request *req, struct http_response *res,
+                        const struct auth_user *u)
+{
+	pthread_rwlock_rdlock(&d->settings_lock);
+	int open = d->settings->dashboard_public;
+	pthread_rwlock_unlock(&d->settings_lock);
+	if (open || public_asset(req->path) || (u && !u->must_change)) {
+		handle_static(d, req, res);
+	} else if (u) {
+		res->status = 303;
+		http_response_header(res, "Location", "/password");
+	} else {
+		struct buf to;
+		buf_init(&to, 0);
+		buf_adds(&to, "/login?next=");
+		form_url_encode(&to, req->path);
+		res->status = 303;
+		http_response_header(res, "Location", to.data);
+		buf_release(&to);
+	}
+}
+
 void api_handle(const struct http_request *req, struct http_response *res, void *arg)
 {
 	struct daemon *d = arg;
 	const char *route;
+	struct auth_user session;
+	const struct auth_user *u = auth_session(d, req, &session) ? NULL : &session;
 	if (!strcmp(req->path, "/healthz")) {
 		route = "/healthz";
 		if (method_is(req, "GET") || method_is(req, "HEAD"))
@@ -655,29 +704,33 @@ void api_handle(const struct http_request *req, struct http_response *res, void 
 			handle_metrics(d, res);
 		else
 			method_not_allowed(res, "GET");
-	} else if (!strcmp(req->path, "/api/v1/events")) {
-		/*
-		 * No authentication yet: the events carry only sequence numbers,
-		 * and the browser's EventSource cannot send a Bearer token. The
-		 * UI sessions issue puts this behind the session cookie.
-		 */
-		route = "/api/v1/events";
-		handle_events(d, req, res);
+	} else if (ui_handle(d, req, res, u)) {
+		route = "ui";
 	} else if (!strncmp(req->path, "/api/", 5)) {
 		pthread_rwlock_rdlock(&d->settings_lock);
-		int ok = token_ok(req, d->settings->api_token);
+		struct caller c = {token_ok(req, d->settings->api_token), u};
 		int ownership = d->settings->register_field_ownership;
+		int open = d->settings->dashboard_public;
 		pthread_rwlock_unlock(&d->settings_lock);
-		if (!ok) {
+		if (!strcmp(req->path, "/api/v1/events")) {
+			/* as open as the pages it refreshes: a browser's EventSource sends no token
+			 */
+			route = "/api/v1/events";
+			if (open || !api_auth(d, req, res, &c))
+				handle_events(d, req, res);
+		} else if (!strcmp(req->path, "/api/v1/me")) {
+			/* open: a public dashboard asks too, and learns only that nobody is logged
+			 * in */
+			route = "/api/v1/me";
+			handle_me(req, res, &c);
+		} else if (api_auth(d, req, res, &c)) {
 			route = "unauthorized";
-			reply_error(res, 401, "Unauthorized");
-			res->www_authenticate = xstrdup("Bearer");
 		} else {
-			route = route_api(d, req, res, ownership);
+			route = route_api(d, req, res, ownership, c.by_token ? "api" : u->name);
 		}
 	} else {
 		route = "static";
-		handle_static(d, req, res);
+		handle_site(d, req, res, u);
 	}
 	if (res->status) /* 0: deferred, counted when the reply is built */
 		metrics_request(&d->metrics, route, res->status);

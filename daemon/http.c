@@ -147,6 +147,13 @@ static void add_headers(struct MHD_Response *r, const struct http_response *res)
 		MHD_add_response_header(r, "Content-Type",
 		                        res->content_type ? res->content_type : "application/json");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	/* Security headers on every reply; pages set a CSP that lets their own files load. */
+	MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	/* Not on a 304: its headers update the cached reply's, and would replace the page's CSP. */
+	if (!has_header(res, "Content-Security-Policy") && res->status != 304)
+		MHD_add_response_header(r, "Content-Security-Policy",
+		                        "default-src 'none'; frame-ancestors 'none'");
 	if (!has_header(res, "Cache-Control"))
 		MHD_add_response_header(r, "Cache-Control", "no-store");
 	if (res->allow)

@@ -48,8 +48,10 @@ struct http_header {
  * What a handler fills. Zeroed (body empty) before the handler runs and
  * released by the http layer after the reply is sent, whatever happened.
  * Defaults: Content-Type application/json (none for 204 and 304),
- * Cache-Control no-store unless a Cache-Control header is added, and
- * X-Content-Type-Options nosniff always. For HEAD, libmicrohttpd sends the
+ * Cache-Control no-store unless a Cache-Control header is added,
+ * Content-Security-Policy "default-src 'none'; frame-ancestors 'none'"
+ * unless one is added, and X-Content-Type-Options nosniff,
+ * Referrer-Policy same-origin and X-Frame-Options DENY always. For HEAD, libmicrohttpd sends the
  * headers (with the body's Content-Length) and no body.
  */
 struct http_response {

@@ -112,8 +112,7 @@ static json_t *names_in_use(struct store_txn *t, struct err *e)
 	return names;
 }
 
-/* The file name has in images_dir (malloc'd), or NULL when there is none. */
-static char *local_file(const char *images_dir, const char *name)
+char *icons_local_file(const char *images_dir, const char *name)
 {
 	if (!store_icon_name_ok(name))
 		return NULL;
@@ -230,7 +229,7 @@ static void scan(struct icons *ic, const struct knobs *k)
 		if (!store_icon_fail_get(t, name, &failed_at, NULL, NULL) &&
 		    now - failed_at < k->retry_after)
 			continue;
-		char *file = local_file(ic->images_dir, name);
+		char *file = icons_local_file(ic->images_dir, name);
 		if (!file)
 			enqueue(ic, name, 0, k->sources);
 		free(file);
@@ -610,7 +609,7 @@ int icons_list_json(struct store_txn *t, const char *images_dir, json_t **out, s
 	if (n)
 		qsort(sorted, n, sizeof(*sorted), name_cmp);
 	for (size_t i = 0; i < n; i++) {
-		char *file = local_file(images_dir, sorted[i]);
+		char *file = icons_local_file(images_dir, sorted[i]);
 		int64_t at = 0;
 		char *why = NULL, when[32] = "";
 		if (!store_icon_fail_get(t, sorted[i], &at, &why, NULL))

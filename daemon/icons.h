@@ -40,6 +40,9 @@ void icons_stop(struct icons *ic);
 /* Icons fetched and fetches that failed since start (for /metrics). */
 void icons_stats(struct icons *ic, unsigned long long *fetched, unsigned long long *failed);
 
+/* The file icon name has in images_dir (malloc'd: "sonarr.svg" for "sonarr"), or NULL. */
+char *icons_local_file(const char *images_dir, const char *name);
+
 /*
  * GET /api/v1/icons: {"icons": [{"name", "file", "failed_at", "error"}]}
  * for every icon name a service or group uses, sorted by name; "file" is

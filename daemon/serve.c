@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <sodium.h>
 
 #include "../common/clock.h"
 #include "../common/log.h"
@@ -175,6 +176,7 @@ static void wait_for_signals(struct daemon *d, const sigset_t *set)
 		if (sig == SIGHUP) {
 			reload_settings(d);
 			sitegen_reload(d->sitegen);
+			ui_reload(d->ui);
 			continue;
 		}
 		log_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -237,13 +239,21 @@ int serve_main(const char *config, int argc, char **argv)
 	if (log_open_file(log_path, 10u << 20, 4))
 		log_warn("cannot open log file '%s': logging to stderr only", log_path);
 	/* Before any thread: curl_global_init is not thread-safe everywhere. */
+	if (sodium_init() < 0) { /* passwords and session tokens (store/users.h) */
+		fprintf(stderr, "serve: cannot initialise libsodium\n");
+		goto out;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		fprintf(stderr, "serve: cannot initialise libcurl\n");
 		goto out;
 	}
 	/* The render thread starts before the writer, whose callback wakes it. */
-	if (app_open(&d.app, config, &e) || sitegen_start(&d.sitegen, &d, publish_render, &d, &e) ||
-	    writer_start(&d.writer, d.app.db, wake_mirror, &d, &e)) {
+	d.throttle = throttle_new(THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S, THROTTLE_LOCKOUT_S,
+	                          THROTTLE_MAX_ENTRIES);
+	if (app_open(&d.app, config, &e) || ui_new(&d.ui, config, &e) ||
+	    sitegen_start(&d.sitegen, &d, publish_render, &d, &e) ||
+	    writer_start(&d.writer, d.app.db, wake_mirror, &d, &e) ||
+	    auth_ensure_default_user(&d, &e)) {
 		fprintf(stderr, "serve: %s\n", e.msg);
 		goto out;
 	}
@@ -272,6 +282,8 @@ int serve_main(const char *config, int argc, char **argv)
 	log_info("stopped");
 out:
 	sitegen_stop(d.sitegen); /* renders what the last writes changed */
+	ui_free(d.ui);
+	throttle_free(d.throttle);
 	log_close_file();
 	app_close(&d.app);
 	settings_free(d.settings);

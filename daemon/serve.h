@@ -16,6 +16,8 @@
 #include "metrics.h"
 #include "settings.h"
 #include "sitegen.h"
+#include "throttle.h"
+#include "ui.h"
 #include "writer.h"
 
 struct daemon {
@@ -40,6 +42,10 @@ struct daemon {
 	struct health *health;
 	/* the icon fetcher (icons.h): writes <config>/images/, wakes sitegen */
 	struct icons *icons;
+	/* failed logins per client address (auth.c) */
+	struct throttle *throttle;
+	/* the web UI's templates (ui.c) */
+	struct ui *ui;
 	uint64_t published_seq; /* journal seq that last woke the mirror (writer thread) */
 };
 

@@ -18,7 +18,8 @@ portolan on http://$LISTEN/  (config dir: $CONFIG, Ctrl-C stops it)
   inventory repo : $CONFIG/inventory   (git -C $CONFIG/inventory log --stat)
   API token      : printed below on the first start; kept in $CONFIG/api_token
   try            : curl -H "Authorization: Bearer \$(cat $CONFIG/api_token)" http://$LISTEN/api/v1/services | jq length
-  web UI login   : not built yet (the UI issue); dashboards are read-only, the API is live
+  web UI login   : http://$LISTEN/login  user admin, password changeme123 on the first start
+                   (you choose a new one right after; portolan user passwd admin resets it)
 
 MSG
 exec $BIN serve --listen "$LISTEN"

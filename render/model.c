@@ -452,15 +452,22 @@ static void image_text(const struct store_record *r, struct buf *out)
 		buf_addf(out, ":%s", r->image_tag);
 }
 
-/* Markdown notes -> HTML through cmark's safe default (raw HTML and unsafe URLs dropped). */
+json_t *render_model_markdown(const char *md)
+{
+	if (!nonempty(md))
+		return NULL;
+	/* cmark's safe default: raw HTML and unsafe URLs are dropped */
+	char *html = cmark_markdown_to_html(md, strlen(md), CMARK_OPT_DEFAULT);
+	json_t *v = html ? render_model_text(html) : NULL;
+	free(html);
+	return v;
+}
+
 static void add_notes(json_t *svc, const char *notes)
 {
-	if (!nonempty(notes))
-		return;
-	char *html = cmark_markdown_to_html(notes, strlen(notes), CMARK_OPT_DEFAULT);
+	json_t *html = render_model_markdown(notes);
 	if (html)
-		json_object_set_new(svc, "notes_html", render_model_text(html));
-	free(html);
+		json_object_set_new(svc, "notes_html", html);
 }
 
 static void add_lower(struct buf *b, const char *s)

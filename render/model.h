@@ -54,6 +54,8 @@ struct render_env {
  * a template gets goes through here.
  */
 json_t *render_model_text(const char *s);
+/* Markdown as safe HTML (raw HTML and unsafe URLs dropped), a new JSON string; NULL for empty. */
+json_t *render_model_markdown(const char *md);
 
 /* The service context of one record (new reference). */
 json_t *render_model_service(const struct store_record *r, const struct render_env *env);

@@ -9,9 +9,10 @@
 	const ITEM = '[data-search]';
 	const KEY = 'portolan.q';
 
-	/* Only a page the daemon serves to a logged-in admin may edit. */
+	/* Only a page the daemon serves to a logged-in admin may edit: it says so at /api/v1/me. */
+	let me = null;
 	function canEdit() {
-		return false; // until the UI/session issue lands
+		return !!(me && me.can_edit && me.csrf_token);
 	}
 
 	/* ---- reveal what needs JS ---- */
@@ -173,7 +174,11 @@
 		no.addEventListener('click', () => closePop(true));
 		yes.addEventListener('click', () => {
 			yes.disabled = true;
-			fetch('api/v1/services/' + item.id.slice(2), { method: 'DELETE', credentials: 'same-origin' })
+			fetch('api/v1/services/' + item.id.slice(2), {
+				method: 'DELETE',
+				credentials: 'same-origin',
+				headers: { 'X-CSRF-Token': me.csrf_token },
+			})
 				.then((r) => {
 					if (!r.ok) throw new Error('HTTP ' + r.status);
 					closePop(false);
@@ -293,5 +298,14 @@
 	}
 
 	enhance(d);
+	/* A static copy of the site (file://, nginx) has no /api/v1/me: it stays read-only. */
+	if (location.protocol.startsWith('http'))
+		fetch('api/v1/me', { credentials: 'same-origin' })
+			.then((r) => (r.ok ? r.json() : null))
+			.then((m) => {
+				me = m;
+				if (canEdit()) $$('.t, tr[id]').forEach(addControls);
+			})
+			.catch(() => {});
 	live();
 })();

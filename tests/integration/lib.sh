@@ -84,12 +84,14 @@ export LC_ALL=C LANG=C TZ=UTC
 umask 022
 unset CDPATH XDG_CONFIG_HOME XDG_DATA_HOME EMAIL
 # Every setting portolan reads from the environment: a developer's own must not leak in.
-unset API_TOKEN REGISTER_FIELD_OWNERSHIP LISTEN SITE_DIR STALE_AFTER LOG_LEVEL DASHBOARD_PUBLIC \
+unset API_TOKEN REGISTER_FIELD_OWNERSHIP LISTEN SITE_DIR STALE_AFTER LOG_LEVEL \
 	BACKUP_PATH BACKUP_DAYS_TO_KEEP URL_HEALTHCHECK_INTERVAL HEALTHCHECK_TIMEOUT HEALTHCHECK_CONCURRENCY WIDGET_BACKGROUND_RELOAD \
 	WIDGET_VALUE_RETENTION_DAYS USER_SESSION_LENGTH STD_DOZZLE_URL FLASK_SECRET_KEY \
 	ICON_RETRY_AFTER ICON_FETCH_TIMEOUT
 # Tests talk only to loopback: no icon fetching from the public CDN unless a test points it at its own.
 export ICON_SOURCES=none
+# The dashboard tests read pages without logging in; the UI tests (t06xx) unset this.
+export DASHBOARD_PUBLIC=true
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
 export NO_PROXY='127.0.0.1,localhost' no_proxy='127.0.0.1,localhost'
 for _test_v in $(compgen -e); do

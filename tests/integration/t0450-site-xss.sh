@@ -154,6 +154,16 @@ test_expect_success 'every script, data, file or relative URL payload is refused
 	test_cmp before.json after.json
 '
 
+test_expect_success 'an icon name that is not a plain file name is refused' '
+	"$PORTOLAN" export >before.json &&
+	for f in "$XSS"/bad-icon-*.json; do
+		test_must_fail "$PORTOLAN" import "$f" 2>err || return 1
+		grep -q "image_icon: Icon should be a file name" err || { cat err; return 1; }
+	done &&
+	"$PORTOLAN" export >after.json &&
+	test_cmp before.json after.json
+'
+
 test_expect_success 'a script URL in an inventory file is refused by check' '
 	mkdir -p badrepo/services/h &&
 	for u in "javascript:alert(1)" "JaVaScRiPt:alert(1)" "data:text/html,x" "vbscript:x" " javascript:alert(1)"; do
@@ -164,11 +174,13 @@ test_expect_success 'a script URL in an inventory file is refused by check' '
 '
 
 test_expect_success 'render the corpus: 18 pages' '
-	"$PORTOLAN" render --out "$SITE" >out &&
+	"$PORTOLAN" render --out "$SITE" >out 2>err &&
 	grep "rendered 8 services" out &&
 	(cd "$SITE" && ls *.html) >pages &&
 	test "$(wc -l <pages)" -eq 18 &&
-	test_path_is_file "$SITE/images/evil.svg"
+	# an SVG with a script in <config>/images is not copied into the site
+	grep -q "icon .evil.svg.: svg contains .<script." err &&
+	test_path_is_missing "$SITE/images/evil.svg"
 '
 
 test_expect_success 'no href/src/action has a scheme other than http(s)' '
@@ -228,6 +240,10 @@ test_expect_success BROWSER 'daemon: no payload runs in any page (Chromium, CSP)
 # An icon is served from the site's origin: opened as a document, an SVG
 # with a script runs there unless the response carries the CSP too.
 test_expect_success BROWSER 'daemon: a hostile SVG icon opened directly is held by the CSP' '
+	# portolan never copies it (above); a file someone put into the site by hand
+	test_expect_code 22 curl -sf -o /dev/null "$BASE_URL/images/evil.svg" &&
+	mkdir -p "$DAEMON_CONFIG/site/images" &&
+	cp "$XSS/images/evil.svg" "$DAEMON_CONFIG/site/images/evil.svg" &&
 	curl -sf -D headers -o /dev/null "$BASE_URL/images/evil.svg" &&
 	cat headers &&
 	{ node "$BROWSER_DIR/xss.mjs" --base "$BASE_URL/" --svg images/evil.svg >out 2>&1; rc=$?; } &&

@@ -1,0 +1,357 @@
+#include "ui_edit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/buf.h"
+#include "../common/xalloc.h"
+#include "../render/model.h"
+#include "../store/db.h"
+#include "../store/record.h"
+#include "change.h"
+#include "form.h"
+#include "icons.h"
+#include "serve.h"
+#include "ui.h"
+#include "../common/banned.h"
+
+enum kind { TEXT, NUMBER, CHECK, AREA };
+
+struct field {
+	const char *name, *label;
+	enum kind kind;
+	const char *help;
+};
+
+/* Every field an operator may set, in form order. */
+static const struct field fields[] = {
+    {"host", "Host", TEXT, "The Docker host (or any name) the service runs on."},
+    {"container_name", "Container name", TEXT, NULL},
+    {"stack_name", "Stack", TEXT, NULL},
+    {"internalurl", "Internal URL", TEXT,
+     "http:// or https://. Empty hands it back to the synthesizer."},
+    {"externalurl", "External URL", TEXT,
+     "http:// or https://. Empty hands it back to the synthesizer."},
+    {"internal_health_check_enabled", "Check the internal URL", CHECK, NULL},
+    {"external_health_check_enabled", "Check the external URL", CHECK, NULL},
+    {"health_check_timeout", "Health-check timeout (seconds)", NUMBER,
+     "1 to 60. Empty: the global HEALTHCHECK_TIMEOUT."},
+    {"group_name", "Group", TEXT, "Choose one or type a new name. Empty: Ungrouped."},
+    {"sort_priority", "Sort priority", NUMBER, "Lower comes first. Empty: after the others."},
+    {"image_icon", "Icon", TEXT,
+     "A file in <config>/images/ (sonarr.svg), or a bare name (sonarr) to look up."},
+    {"is_static", "Locked (static)", CHECK, "A static entry ignores registrations from notifiers."},
+    {"notes", "Notes (Markdown)", AREA, NULL},
+};
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static const char *const url_badges[] = {NULL, "Synthesized", "Explicit label", "Edited in UI"};
+
+/* A stored value as the form shows it. */
+static char *form_text(const json_t *v)
+{
+	if (json_is_string(v))
+		return xstrdup(json_string_value(v));
+	if (json_is_integer(v))
+		return xasprintf("%lld", (long long)json_integer_value(v));
+	if (json_is_boolean(v))
+		return xstrdup(json_is_true(v) ? "true" : "false");
+	return xstrdup("");
+}
+
+/*
+ * The edit object for what the form says: for an add every non-empty
+ * field, for an edit (current given) only the fields that differ from it.
+ */
+static json_t *edit_from_form(const json_t *form, const json_t *current)
+{
+	json_t *edit = json_object();
+	for (size_t i = 0; i < NFIELDS; i++) {
+		const struct field *f = &fields[i];
+		const char *given = form_get(form, f->name);
+		json_t *v;
+		if (f->kind == CHECK) {
+			v = json_boolean(!strcmp(given, "true"));
+		} else if (!*given) {
+			/* empty: an URL is handed back to the synthesizer, the rest is unset */
+			v = strstr(f->name, "url") ? json_string("") : json_null();
+		} else {
+			v = json_string(given);
+		}
+		if (current) {
+			char *was = form_text(json_object_get(current, f->name));
+			char *now = form_text(v);
+			int same = !strcmp(was, now);
+			free(was);
+			free(now);
+			if (same) {
+				json_decref(v);
+				continue;
+			}
+		} else if (json_is_null(v) || (json_is_string(v) && !json_string_length(v))) {
+			json_decref(v);
+			continue;
+		}
+		json_object_set_new(edit, f->name, v);
+	}
+	return edit;
+}
+
+/* Group names for the chooser: the groups and every name a service uses. */
+static int add_group_name(const struct store_record *r, void *arg)
+{
+	if (r->group_name && *r->group_name)
+		json_object_set_new(arg, r->group_name, json_true());
+	return 0;
+}
+
+static json_t *group_names(struct store_txn *t)
+{
+	json_t *set = json_object(), *groups = store_group_list(t), *g, *v;
+	size_t i;
+	json_array_foreach (groups, i, g)
+		json_object_set_new(set, json_string_value(json_object_get(g, "name")),
+		                    json_true());
+	store_db_foreach(t, add_group_name, set, NULL);
+	json_t *names = json_array();
+	const char *k;
+	json_object_foreach (set, k, v)
+		json_array_append_new(names, json_string(k));
+	json_decref(groups);
+	json_decref(set);
+	return names;
+}
+
+/* What the notifier reported, read-only; "Not reported" where it sent nothing. */
+static json_t *reported(const json_t *rec)
+{
+	static const char *const keys[][2] = {
+	    {"networks", "Networks"},
+	    {"exposed_ports", "Exposed ports"},
+	    {"published_ports", "Published ports"},
+	    {"exposure_observations", "Exposure observations"},
+	    {"notifier_reported_group_name", "Notifier-reported group"},
+	    {"notifier_reported_sort_priority", "Notifier-reported priority"},
+	    {"container_id", "Container id"},
+	    {"docker_status", "Docker status"},
+	    {"last_api_update", "Last register"},
+	};
+	json_t *items = json_array();
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const json_t *v = json_object_get(rec, keys[i][0]);
+		char *text = json_is_array(v) || json_is_object(v)
+		                 ? json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII)
+		                 : form_text(v);
+		int empty = !text || !*text || (json_is_array(v) && !json_array_size(v));
+		json_array_append_new(items,
+		                      json_pack("{s:s,s:o,s:b}", "label", keys[i][1], "value",
+		                                render_model_text(empty ? "Not reported" : text),
+		                                "none", empty));
+		free(text);
+	}
+	return items;
+}
+
+/* Problems by field name: {"host": "String should not be empty", ...}. */
+static json_t *errors_by_field(const struct store_verr *v)
+{
+	json_t *errors = json_object(), *p;
+	size_t i;
+	json_array_foreach (v->details, i, p) {
+		const char *name = json_string_value(json_array_get(json_object_get(p, "loc"), 0));
+		if (name && !json_object_get(errors, name))
+			json_object_set(errors, name, json_object_get(p, "msg"));
+	}
+	return errors;
+}
+
+/*
+ * The form page. values: what to show (the stored record, or what was
+ * posted); rec: the stored record for an edit (NULL for an add).
+ */
+static void form_page(struct daemon *d, struct http_response *res, int status,
+                      const struct auth_user *u, uint64_t id, const json_t *values,
+                      const json_t *rec, json_t *errors, const char *error, int saved)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < NFIELDS; i++) {
+		const struct field *f = &fields[i];
+		char *text = form_text(json_object_get(values, f->name));
+		json_t *o = json_pack("{s:s,s:s,s:o,s:s?,s:O?}", "name", f->name, "label", f->label,
+		                      "value", render_model_text(text), "help", f->help, "error",
+		                      json_object_get(errors, f->name));
+		json_object_set_new(o,
+		                    f->kind == CHECK    ? "is_check"
+		                    : f->kind == AREA   ? "is_area"
+		                    : f->kind == NUMBER ? "is_number"
+		                                        : "is_text",
+		                    json_true());
+		if (f->kind == CHECK && !strcmp(text, "true"))
+			json_object_set_new(o, "checked", json_true());
+		if (!strcmp(f->name, "group_name"))
+			json_object_set_new(o, "list", json_string("groups"));
+		char src[32];
+		snprintf(src, sizeof(src), "%s_source", f->name);
+		const char *s = json_string_value(json_object_get(rec, src));
+		int rank = s ? store_url_source_parse(s) : 0;
+		if (rank > 0 && strstr(f->name, "url"))
+			json_object_set_new(o, "badge", json_string(url_badges[rank]));
+		json_array_append_new(list, o);
+		free(text);
+	}
+	json_t *ctx = json_pack("{s:o,s:s,s:b,s:s?}", "fields", list, "csrf", u->csrf, "saved",
+	                        saved, "error", error);
+	struct store_txn *t = NULL;
+	if (!store_txn_begin(d->app.db, 0, &t, NULL))
+		json_object_set_new(ctx, "groups", group_names(t));
+	store_txn_abort(t);
+	char *action = id ? xasprintf("/edit/%llu", (unsigned long long)id) : xstrdup("/add");
+	json_object_set_new(ctx, "action", json_string(action));
+	if (rec) {
+		json_object_set_new(ctx, "is_edit", json_true());
+		json_object_set_new(ctx, "reported", reported(rec));
+		json_object_set_new(ctx, "delete_action", json_sprintf("%s/delete", action));
+		json_t *notes =
+		    render_model_markdown(json_string_value(json_object_get(rec, "notes")));
+		if (notes)
+			json_object_set_new(ctx, "notes_html", notes);
+		char *images = xasprintf("%s/images", d->app.config);
+		char *file =
+		    icons_local_file(images, json_string_value(json_object_get(rec, "image_icon")));
+		if (file)
+			json_object_set_new(ctx, "icon_src", json_sprintf("/images/%s", file));
+		free(file);
+		free(images);
+	}
+	free(action);
+	char *title = rec ? xasprintf("Edit %s/%s", json_string_value(json_object_get(rec, "host")),
+	                              json_string_value(json_object_get(rec, "container_name")))
+	                  : xstrdup("Add a service");
+	json_decref(errors);
+	ui_page(d, res, status, title, "ui-edit", ctx, u);
+	free(title);
+}
+
+/* The stored record as JSON (inventory and live), or NULL when there is none. */
+static json_t *load(struct daemon *d, uint64_t id)
+{
+	struct store_txn *t = NULL;
+	struct store_record r;
+	store_record_init(&r);
+	json_t *out = NULL;
+	if (!store_txn_begin(d->app.db, 0, &t, NULL) && !store_db_get(t, id, &r, NULL))
+		out = store_record_to_json(&r, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE);
+	store_txn_abort(t);
+	store_record_release(&r);
+	return out;
+}
+
+static void save(struct daemon *d, const struct http_request *req, struct http_response *res,
+                 const struct auth_user *u, uint64_t id, const json_t *rec)
+{
+	json_t *form = ui_form(d, req, res, u);
+	if (!form || !ui_csrf_ok(d, res, form, u)) {
+		json_decref(form);
+		return;
+	}
+	json_t *edit = edit_from_form(form, rec);
+	struct store_verr v;
+	store_verr_init(&v);
+	struct store_record out;
+	store_record_init(&out);
+	struct err e = {0};
+	int rc = change_apply(d, id ? CHANGE_EDIT : CHANGE_ADD, id, edit, u->name, &out, &v, &e);
+	if (!rc) {
+		char *to = xasprintf("/edit/%llu?saved=1", (unsigned long long)out.id);
+		ui_redirect(res, to);
+		free(to);
+	} else if (rc == ERR_INVAL && store_verr_any(&v)) {
+		form_page(d, res, 400, u, id, form, rec, errors_by_field(&v), NULL, 0);
+	} else if (rc == ERR_EXISTS) {
+		form_page(d, res, 409, u, id, form, rec,
+		          json_pack("{s:s}", "container_name",
+		                    "Another service on this host already has this name."),
+		          NULL, 0);
+	} else {
+		form_page(d, res, rc == ERR_NOTFOUND ? 404 : 500, u, id, form, rec, NULL, e.msg, 0);
+	}
+	store_record_release(&out);
+	store_verr_release(&v);
+	json_decref(edit);
+	json_decref(form);
+}
+
+static void delete (struct daemon *d, const struct http_request *req, struct http_response *res,
+                    const struct auth_user *u, uint64_t id)
+{
+	json_t *form = ui_form(d, req, res, u);
+	if (form && ui_csrf_ok(d, res, form, u)) {
+		struct store_verr v;
+		store_verr_init(&v);
+		struct err e = {0};
+		if (change_apply(d, CHANGE_DELETE, id, NULL, u->name, NULL, &v, &e))
+			ui_page(d, res, e.code == ERR_NOTFOUND ? 404 : 500, "Not deleted",
+			        "ui-message", json_pack("{s:s}", "message", e.msg), u);
+		else
+			ui_redirect(res, "/");
+		store_verr_release(&v);
+	}
+	json_decref(form);
+}
+
+/* "/edit/<id>" → id and *tail ("" or "/delete"); 0 when malformed. */
+static uint64_t route_id(const char *p, const char **tail)
+{
+	uint64_t id = 0;
+	const char *s = p + 6;
+	size_t n = 0;
+	for (; s[n] >= '0' && s[n] <= '9' && n < 18; n++)
+		id = id * 10 + (uint64_t)(s[n] - '0');
+	*tail = s + n;
+	return n && (!**tail || !strcmp(*tail, "/delete")) ? id : 0;
+}
+
+static void not_found(struct daemon *d, struct http_response *res, const struct auth_user *u)
+{
+	ui_page(d, res, 404, "Not found", "ui-message",
+	        json_pack("{s:s}", "message", "There is no such service (deleted meanwhile?)."), u);
+}
+
+void ui_edit_handle(struct daemon *d, const struct http_request *req, struct http_response *res,
+                    const struct auth_user *u)
+{
+	int get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
+	int post = !strcmp(req->method, "POST");
+	if (!get && !post) {
+		res->status = 405;
+		res->allow = xstrdup(strstr(req->path, "/delete") ? "POST" : "GET, POST");
+		return;
+	}
+	if (!strcmp(req->path, "/add")) {
+		if (get)
+			form_page(d, res, 200, u, 0, NULL, NULL, NULL, NULL, 0);
+		else
+			save(d, req, res, u, 0, NULL);
+		return;
+	}
+	const char *tail;
+	uint64_t id = route_id(req->path, &tail);
+	json_t *rec = id ? load(d, id) : NULL;
+	if (!rec) {
+		not_found(d, res, u);
+	} else if (*tail) {
+		if (post)
+			delete (d, req, res, u, id);
+		else {
+			res->status = 405;
+			res->allow = xstrdup("POST");
+		}
+	} else if (get) {
+		const char *saved = http_query(req, "saved");
+		form_page(d, res, 200, u, id, rec, rec, NULL, NULL, saved && !strcmp(saved, "1"));
+	} else {
+		save(d, req, res, u, id, rec);
+	}
+	json_decref(rec);
+}
