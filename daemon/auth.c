@@ -181,6 +181,13 @@ void auth_cookie(const struct http_request *req, struct http_response *res, cons
 	snprintf(v, sizeof(v), "%s=%s; Path=/; HttpOnly; SameSite=Lax%s%s", AUTH_COOKIE,
 	         token ? token : "", auth_https(req) ? "; Secure" : "", token ? "" : "; Max-Age=0");
 	http_response_header(res, "Set-Cookie", v);
+	/*
+	 * A readable marker without the secret: app.js asks /api/v1/me only when
+	 * it is there, so a copy of the site on nginx or file:// sends nothing.
+	 */
+	snprintf(v, sizeof(v), "%s=1; Path=/; SameSite=Lax%s%s", AUTH_UI_COOKIE,
+	         auth_https(req) ? "; Secure" : "", token ? "" : "; Max-Age=0");
+	http_response_header(res, "Set-Cookie", v);
 }
 
 static int apply_default_user(struct store_txn *t, void *ctx, struct err *e)

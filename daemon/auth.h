@@ -19,6 +19,8 @@
 struct daemon;
 
 #define AUTH_COOKIE "portolan_session"
+/* Set beside it, readable by scripts, holding nothing: "a UI session may exist". */
+#define AUTH_UI_COOKIE "portolan_ui"
 
 struct auth_user {
 	char name[STORE_USER_NAME_MAX + 1];
@@ -46,7 +48,7 @@ int auth_login(struct daemon *d, const struct http_request *req, const char *nam
 void auth_logout(struct daemon *d, const struct auth_user *u);
 /* 1 when given is u's CSRF token (constant time). */
 int auth_csrf_ok(const struct auth_user *u, const char *given);
-/* Set the session cookie for token, or clear it (token NULL). */
+/* Set the session cookie (and AUTH_UI_COOKIE) for token, or clear them (token NULL). */
 void auth_cookie(const struct http_request *req, struct http_response *res, const char *token);
 /* 1 when req came over https: directly, or X-Forwarded-Proto from a loopback proxy. */
 int auth_https(const struct http_request *req);

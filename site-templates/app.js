@@ -298,8 +298,8 @@
 	}
 
 	enhance(d);
-	/* A static copy of the site (file://, nginx) has no /api/v1/me: it stays read-only. */
-	if (location.protocol.startsWith('http'))
+	/* Only after a login to the daemon (its portolan_ui cookie): a copy of the site stays read-only. */
+	if (/(^|;\s*)portolan_ui=1/.test(d.cookie))
 		fetch('api/v1/me', { credentials: 'same-origin' })
 			.then((r) => (r.ok ? r.json() : null))
 			.then((m) => {
