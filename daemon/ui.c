@@ -14,6 +14,7 @@
 #include "form.h"
 #include "serve.h"
 #include "ui_edit.h"
+#include "ui_settings.h"
 #include "../common/banned.h"
 
 /* The UI's pages load only their own files; forms post only here. */
@@ -323,7 +324,9 @@ int ui_handle(struct daemon *d, const struct http_request *req, struct http_resp
 			not_allowed(res, "POST");
 		return 1;
 	}
-	if (strcmp(p, "/password") && strcmp(p, "/add") && strncmp(p, "/edit/", 6))
+	int settings =
+	    !strcmp(p, "/settings") || !strncmp(p, "/settings/", 10) || !strcmp(p, "/dbdump");
+	if (strcmp(p, "/password") && strcmp(p, "/add") && strncmp(p, "/edit/", 6) && !settings)
 		return 0;
 	if (!u) {
 		struct buf to;
@@ -351,6 +354,9 @@ int ui_handle(struct daemon *d, const struct http_request *req, struct http_resp
 		message(d, res, 403, "Forbidden", "Your account can view, not change.", u);
 		return 1;
 	}
-	ui_edit_handle(d, req, res, u);
+	if (settings)
+		ui_settings_handle(d, req, res, u);
+	else
+		ui_edit_handle(d, req, res, u);
 	return 1;
 }
