@@ -21,3 +21,5 @@ if [ -x bench/site_browser.sh ]; then
 fi
 echo "== URL health checks (1,000 URLs, 100 never answering) =="
 ./bench/health_bench.sh "$BUILD" "$scratch/health"
+echo "== web UI pages (1,000 services, one logged-in admin) =="
+./bench/ui_bench.sh "$BUILD" "$scratch/ui"
