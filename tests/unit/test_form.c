@@ -26,7 +26,8 @@ static json_t *parse(const char *body)
 static void decodes_fields(void **state)
 {
 	(void)state;
-	json_t *f = parse("host=docker01&name=My+App%21&empty=&flag&url=http%3A%2F%2Fx%2F%3Fa%3D1%26b");
+	json_t *f =
+	    parse("host=docker01&name=My+App%21&empty=&flag&url=http%3A%2F%2Fx%2F%3Fa%3D1%26b");
 	assert_string_equal(form_get(f, "host"), "docker01");
 	assert_string_equal(form_get(f, "name"), "My App!");
 	assert_string_equal(form_get(f, "empty"), "");
@@ -67,8 +68,8 @@ static void cookies(void **state)
 {
 	(void)state;
 	char v[70];
-	assert_int_equal(form_cookie("a=1; portolan_session=abc; b=2", "portolan_session", v, sizeof(v)),
-	                 0);
+	assert_int_equal(
+	    form_cookie("a=1; portolan_session=abc; b=2", "portolan_session", v, sizeof(v)), 0);
 	assert_string_equal(v, "abc");
 	assert_int_equal(form_cookie("portolan_session=x", "portolan_session", v, sizeof(v)), 0);
 	assert_string_equal(v, "x");
@@ -84,8 +85,15 @@ static void local_paths(void **state)
 	(void)state;
 	assert_true(form_local_path("/"));
 	assert_true(form_local_path("/tiled_dash?group_by=host"));
-	const char *bad[] = {NULL, "", "tiled", "//evil.example/", "/\\evil.example",
-	                     "https://evil.example/", "/a b", "/a\r\nSet-Cookie:x", "/\x7f"};
+	const char *bad[] = {NULL,
+	                     "",
+	                     "tiled",
+	                     "//evil.example/",
+	                     "/\\evil.example",
+	                     "https://evil.example/",
+	                     "/a b",
+	                     "/a\r\nSet-Cookie:x",
+	                     "/\x7f"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
 		assert_false(form_local_path(bad[i]));
 }
