@@ -139,13 +139,29 @@ int ui_csrf_ok(struct daemon *d, struct http_response *res, const json_t *form,
 	return 0;
 }
 
+/*
+ * A form posted from another site: its Origin names another host than the
+ * one it was sent to. Browsers send Origin with every POST; tools may not.
+ */
+static int cross_origin(const struct http_request *req)
+{
+	const char *origin = http_header(req, "Origin"), *host = http_header(req, "Host");
+	if (!origin || !host)
+		return 0;
+	const char *sep = strstr(origin, "://");
+	return !sep || strcasecmp(sep + 3, host);
+}
+
 json_t *ui_form(struct daemon *d, const struct http_request *req, struct http_response *res,
                 const struct auth_user *u)
 {
 	const char *type = http_header(req, "Content-Type");
 	struct err e = {0};
 	json_t *form = NULL;
-	if (req->body_too_large)
+	if (cross_origin(req))
+		message(d, res, 403, "Forbidden",
+		        "This form was sent from another site (Origin). Nothing was changed.", u);
+	else if (req->body_too_large)
 		message(d, res, 413, "Too large", "The form is larger than 1 MiB.", u);
 	else if (!type || strncasecmp(type, "application/x-www-form-urlencoded", 33))
 		message(d, res, 415, "Unsupported form",
