@@ -141,15 +141,20 @@ int ui_csrf_ok(struct daemon *d, struct http_response *res, const json_t *form,
 
 /*
  * A form posted from another site: its Origin names another host than the
- * one it was sent to. Browsers send Origin with every POST; tools may not.
+ * one it was sent to (Host, or X-Forwarded-Host from a proxy that
+ * rewrote Host: a form cannot set that header, only a proxy can). Browsers
+ * send Origin with every POST; tools may not, and need no such check.
  */
 static int cross_origin(const struct http_request *req)
 {
 	const char *origin = http_header(req, "Origin"), *host = http_header(req, "Host");
-	if (!origin || !host)
+	const char *fwd = http_header(req, "X-Forwarded-Host");
+	if (!origin)
 		return 0;
 	const char *sep = strstr(origin, "://");
-	return !sep || strcasecmp(sep + 3, host);
+	if (!sep)
+		return 1;
+	return !(host && !strcasecmp(sep + 3, host)) && !(fwd && !strcasecmp(sep + 3, fwd));
 }
 
 json_t *ui_form(struct daemon *d, const struct http_request *req, struct http_response *res,
