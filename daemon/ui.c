@@ -22,8 +22,8 @@
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "          \
 	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-static const char *const required[] = {"ui-page", "ui-login",   "ui-password",
-                                       "ui-edit", "ui-message", NULL};
+static const char *const required[] = {"ui-page",    "ui-login",    "ui-password", "ui-edit",
+                                       "ui-message", "ui-settings", "ui-dbdump",   NULL};
 
 struct ui {
 	char *override_dir;
@@ -238,8 +238,8 @@ static void logout_post(struct daemon *d, const struct http_request *req, struct
 static void password_page(struct daemon *d, struct http_response *res, int status,
                           const struct auth_user *u, json_t *errors)
 {
-	json_t *ctx = json_pack("{s:b,s:o}", "forced", u->must_change, "errors",
-	                        errors ? errors : json_object());
+	json_t *ctx = json_pack("{s:b,s:o,s:s}", "forced", u->must_change, "errors",
+	                        errors ? errors : json_object(), "csrf", u->csrf);
 	ui_page(d, res, status, "Change password", "ui-password", ctx, u);
 }
 

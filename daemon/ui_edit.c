@@ -5,10 +5,14 @@
 #include <string.h>
 
 #include "../common/buf.h"
+#include "../common/log.h"
 #include "../common/xalloc.h"
 #include "../render/model.h"
 #include "../store/db.h"
+#include "../store/history.h"
+#include "../store/naming.h"
 #include "../store/record.h"
+#include "../store/yaml.h"
 #include "change.h"
 #include "form.h"
 #include "icons.h"
@@ -166,6 +170,8 @@ static json_t *errors_by_field(const struct store_verr *v)
 	return errors;
 }
 
+static json_t *history(struct daemon *d, const json_t *rec);
+
 /*
  * The form page. values: what to show (the stored record, or what was
  * posted); rec: the stored record for an edit (NULL for an add).
@@ -211,6 +217,8 @@ static void form_page(struct daemon *d, struct http_response *res, int status,
 	if (rec) {
 		json_object_set_new(ctx, "is_edit", json_true());
 		json_object_set_new(ctx, "reported", reported(rec));
+		json_object_set_new(ctx, "history", history(d, rec));
+		json_object_set_new(ctx, "restore_action", json_sprintf("%s/restore", action));
 		json_object_set_new(ctx, "delete_action", json_sprintf("%s/delete", action));
 		json_t *notes =
 		    render_model_markdown(json_string_value(json_object_get(rec, "notes")));
@@ -231,6 +239,39 @@ static void form_page(struct daemon *d, struct http_response *res, int status,
 	json_decref(errors);
 	ui_page(d, res, status, title, "ui-edit", ctx, u);
 	free(title);
+}
+
+/* How many versions of a service the edit page lists. */
+#define HISTORY_MAX 20
+
+/* The repo path of rec's service file (malloc'd). */
+static char *service_path(const json_t *rec)
+{
+	return store_naming_service_path(json_string_value(json_object_get(rec, "host")),
+	                                 json_string_value(json_object_get(rec, "container_name")));
+}
+
+/* The git history of rec's file, newest first; the versions that can be restored marked. */
+static json_t *history(struct daemon *d, const json_t *rec)
+{
+	char *path = service_path(rec);
+	json_t *list = NULL, *c;
+	struct err e = {0};
+	if (store_history_file(d->app.repo, path, HISTORY_MAX, &list, &e)) {
+		log_warn("history of '%s': %s", path, e.msg);
+		list = json_array();
+	}
+	size_t i;
+	json_array_foreach (list, i, c) {
+		const char *change = json_string_value(json_object_get(c, "change"));
+		/* the newest version is what the form shows; a deletion has nothing to restore */
+		json_object_set_new(c, "restorable",
+		                    json_boolean(i > 0 && strcmp(change, "deleted")));
+		json_object_set_new(
+		    c, "short", json_stringn(json_string_value(json_object_get(c, "commit")), 10));
+	}
+	free(path);
+	return list;
 }
 
 /* The stored record as JSON (inventory and live), or NULL when there is none. */
@@ -282,8 +323,8 @@ static void save(struct daemon *d, const struct http_request *req, struct http_r
 	json_decref(form);
 }
 
-static void delete (struct daemon *d, const struct http_request *req, struct http_response *res,
-                    const struct auth_user *u, uint64_t id)
+static void delete_service(struct daemon *d, const struct http_request *req,
+                           struct http_response *res, const struct auth_user *u, uint64_t id)
 {
 	json_t *form = ui_form(d, req, res, u);
 	if (form && ui_csrf_ok(d, res, form, u)) {
@@ -300,6 +341,63 @@ static void delete (struct daemon *d, const struct http_request *req, struct htt
 	json_decref(form);
 }
 
+/*
+ * Restore the version of the service file at a commit: its operator-set
+ * fields go back as a UI edit (a new commit), only those that differ from
+ * now, so URL provenance does not flip for URLs that stay the same.
+ */
+static void restore(struct daemon *d, const struct http_request *req, struct http_response *res,
+                    const struct auth_user *u, uint64_t id, const json_t *rec)
+{
+	json_t *form = ui_form(d, req, res, u);
+	if (!form || !ui_csrf_ok(d, res, form, u)) {
+		json_decref(form);
+		return;
+	}
+	char *path = service_path(rec);
+	struct buf file;
+	buf_init(&file, 1024 * 1024);
+	struct err e = {0};
+	struct store_record old;
+	store_record_init(&old);
+	int rc = store_history_file_at(d->app.repo, form_get(form, "commit"), path, &file, &e);
+	if (!rc)
+		rc = store_yaml_parse_record(&old, file.data, file.len, path, &e);
+	if (rc) {
+		form_page(d, res, rc == ERR_NOTFOUND || rc == ERR_INVAL ? 400 : 500, u, id, rec,
+		          rec, NULL, e.msg, 0);
+	} else {
+		json_t *then = store_record_to_json(&old, STORE_FIELD_INVENTORY),
+		       *as_form = json_object();
+		for (size_t i = 0; i < NFIELDS; i++) {
+			char *text = form_text(json_object_get(then, fields[i].name));
+			json_object_set_new(as_form, fields[i].name, json_string(text));
+			free(text);
+		}
+		json_t *edit = edit_from_form(as_form, rec);
+		struct store_verr v;
+		store_verr_init(&v);
+		if (change_apply(d, CHANGE_EDIT, id, edit, u->name, NULL, &v, &e)) {
+			form_page(d, res, e.code == ERR_EXISTS ? 409 : 400, u, id, rec, rec,
+			          store_verr_any(&v) ? errors_by_field(&v) : NULL,
+			          "That version cannot be restored: it does not validate any more.",
+			          0);
+		} else {
+			char *to = xasprintf("/edit/%llu?saved=1", (unsigned long long)id);
+			ui_redirect(res, to);
+			free(to);
+		}
+		store_verr_release(&v);
+		json_decref(edit);
+		json_decref(as_form);
+		json_decref(then);
+	}
+	store_record_release(&old);
+	buf_release(&file);
+	free(path);
+	json_decref(form);
+}
+
 /* "/edit/<id>" → id and *tail ("" or "/delete"); 0 when malformed. */
 static uint64_t route_id(const char *p, const char **tail)
 {
@@ -309,7 +407,7 @@ static uint64_t route_id(const char *p, const char **tail)
 	for (; s[n] >= '0' && s[n] <= '9' && n < 18; n++)
 		id = id * 10 + (uint64_t)(s[n] - '0');
 	*tail = s + n;
-	return n && (!**tail || !strcmp(*tail, "/delete")) ? id : 0;
+	return n && (!**tail || !strcmp(*tail, "/delete") || !strcmp(*tail, "/restore")) ? id : 0;
 }
 
 static void not_found(struct daemon *d, struct http_response *res, const struct auth_user *u)
@@ -341,8 +439,10 @@ void ui_edit_handle(struct daemon *d, const struct http_request *req, struct htt
 	if (!rec) {
 		not_found(d, res, u);
 	} else if (*tail) {
-		if (post)
-			delete (d, req, res, u, id);
+		if (post && !strcmp(tail, "/restore"))
+			restore(d, req, res, u, id, rec);
+		else if (post)
+			delete_service(d, req, res, u, id);
 		else {
 			res->status = 405;
 			res->allow = xstrdup("POST");
