@@ -2,7 +2,8 @@
 # Web UI page times (issue: the web UI; target <= 5 ms per page at 1,000
 # services): the daemon with 1,000 services, one logged-in admin, and each
 # UI page requested sequentially over keep-alive by wrk (one connection), so
-# the latency is the page's render time plus loopback HTTP.
+# the latency is the page's render time plus loopback HTTP. The inventory
+# repo gets 300 commits first, so the history pages have something to walk.
 # usage: ui_bench.sh BUILD_DIR SCRATCH_DIR
 set -e
 BUILD=$1
@@ -23,6 +24,13 @@ out = [{"host": "bench%d" % (i % 4), "container_name": "svc-%05d" % i,
 json.dump(out, open(sys.argv[1], "w"))
 PY
 "$BIN" --config "$DIR/c" import "$DIR/seed.json" >/dev/null
+# A history to walk: 300 more commits, every third one touching svc-00500.
+for i in $(seq 1 300); do
+	n=$(( i % 3 == 0 ? 500 : 500 + i ))
+	printf '{"host": "bench%d", "container_name": "svc-%05d", "image_name": "ghcr.io/ex/app:1.%d"}' \
+		$((n % 4)) $n $i >"$DIR/one.json"
+	"$BIN" --config "$DIR/c" import "$DIR/one.json" >/dev/null
+done
 printf 'benchpass1\n' | "$BIN" --config "$DIR/c" user add bench --role admin >/dev/null
 "$BIN" --config "$DIR/c" serve --listen 127.0.0.1:$port >"$DIR/serve.log" 2>&1 &
 pid=$!
@@ -32,7 +40,7 @@ until curl -sf "$base/healthz" >/dev/null; do sleep 0.05; done
 curl -sf -c "$DIR/jar" -o /dev/null -d 'username=bench&password=benchpass1' "$base/login"
 cookie=$(awk '$6 == "portolan_session" {print "portolan_session=" $7}' "$DIR/jar")
 echo "UI pages at 1,000 services, one client, keep-alive (target <= 5 ms each):"
-for page in /login /add /edit/500 "/settings?tab=info" "/settings?tab=groups" "/settings?tab=exposure" "/settings?tab=users" /dbdump; do
+for page in /login /add /edit/500 /edit/500/history "/settings?tab=info" "/settings?tab=groups" "/settings?tab=exposure" "/settings?tab=users" "/settings?tab=inventory" /dbdump; do
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$base$page")
 	printf "  %-24s HTTP %s  " "$page" "$code"
 	wrk -t1 -c1 -d3s --latency -H "Cookie: $cookie" "$base$page" |

@@ -248,6 +248,7 @@ int serve_main(const char *config, int argc, char **argv)
 		goto out;
 	}
 	/* The render thread starts before the writer, whose callback wakes it. */
+	d.history_cache = history_cache_new();
 	d.throttle = throttle_new(THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S, THROTTLE_LOCKOUT_S,
 	                          THROTTLE_MAX_ENTRIES);
 	if (app_open(&d.app, config, &e) || ui_new(&d.ui, config, &e) ||
@@ -284,6 +285,7 @@ out:
 	sitegen_stop(d.sitegen); /* renders what the last writes changed */
 	ui_free(d.ui);
 	throttle_free(d.throttle);
+	history_cache_free(d.history_cache);
 	log_close_file();
 	app_close(&d.app);
 	settings_free(d.settings);

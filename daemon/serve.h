@@ -11,6 +11,7 @@
 #include "app.h"
 #include "events.h"
 #include "health.h"
+#include "history_cache.h"
 #include "http.h"
 #include "icons.h"
 #include "metrics.h"
@@ -46,6 +47,8 @@ struct daemon {
 	struct throttle *throttle;
 	/* the web UI's templates (ui.c) */
 	struct ui *ui;
+	/* answers of store/history.h for the current HEAD (history_cache.c) */
+	struct history_cache *history_cache;
 	uint64_t published_seq; /* journal seq that last woke the mirror (writer thread) */
 };
 

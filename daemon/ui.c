@@ -22,8 +22,9 @@
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "          \
 	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-static const char *const required[] = {"ui-page",    "ui-login",    "ui-password", "ui-edit",
-                                       "ui-message", "ui-settings", "ui-dbdump",   NULL};
+static const char *const required[] = {"ui-page",   "ui-login",   "ui-password",
+                                       "ui-edit",   "ui-message", "ui-settings",
+                                       "ui-dbdump", "ui-history", NULL};
 
 struct ui {
 	char *override_dir;

@@ -170,8 +170,6 @@ static json_t *errors_by_field(const struct store_verr *v)
 	return errors;
 }
 
-static json_t *history(struct daemon *d, const json_t *rec);
-
 /*
  * The form page. values: what to show (the stored record, or what was
  * posted); rec: the stored record for an edit (NULL for an add).
@@ -217,8 +215,7 @@ static void form_page(struct daemon *d, struct http_response *res, int status,
 	if (rec) {
 		json_object_set_new(ctx, "is_edit", json_true());
 		json_object_set_new(ctx, "reported", reported(rec));
-		json_object_set_new(ctx, "history", history(d, rec));
-		json_object_set_new(ctx, "restore_action", json_sprintf("%s/restore", action));
+		json_object_set_new(ctx, "history_href", json_sprintf("%s/history", action));
 		json_object_set_new(ctx, "delete_action", json_sprintf("%s/delete", action));
 		json_t *notes =
 		    render_model_markdown(json_string_value(json_object_get(rec, "notes")));
@@ -257,7 +254,7 @@ static json_t *history(struct daemon *d, const json_t *rec)
 	char *path = service_path(rec);
 	json_t *list = NULL, *c;
 	struct err e = {0};
-	if (store_history_file(d->app.repo, path, HISTORY_MAX, &list, &e)) {
+	if (history_cache_file(d, path, HISTORY_MAX, &list, &e)) {
 		log_warn("history of '%s': %s", path, e.msg);
 		list = json_array();
 	}
@@ -398,7 +395,24 @@ static void restore(struct daemon *d, const struct http_request *req, struct htt
 	json_decref(form);
 }
 
-/* "/edit/<id>" → id and *tail ("" or "/delete"); 0 when malformed. */
+/*
+ * /edit/<id>/history: its own page, because walking the repo costs tens of
+ * milliseconds on a long history, and the edit form must stay fast.
+ */
+static void history_page(struct daemon *d, struct http_response *res, const struct auth_user *u,
+                         uint64_t id, const json_t *rec)
+{
+	json_t *ctx =
+	    json_pack("{s:o,s:s,s:o,s:o}", "history", history(d, rec), "csrf", u->csrf,
+	              "restore_action", json_sprintf("/edit/%llu/restore", (unsigned long long)id),
+	              "edit_href", json_sprintf("/edit/%llu", (unsigned long long)id));
+	char *title = xasprintf("History of %s/%s", json_string_value(json_object_get(rec, "host")),
+	                        json_string_value(json_object_get(rec, "container_name")));
+	ui_page(d, res, 200, title, "ui-history", ctx, u);
+	free(title);
+}
+
+/* "/edit/<id>" → id and *tail ("", "/delete", "/restore", "/history"); 0 when malformed. */
 static uint64_t route_id(const char *p, const char **tail)
 {
 	uint64_t id = 0;
@@ -407,7 +421,10 @@ static uint64_t route_id(const char *p, const char **tail)
 	for (; s[n] >= '0' && s[n] <= '9' && n < 18; n++)
 		id = id * 10 + (uint64_t)(s[n] - '0');
 	*tail = s + n;
-	return n && (!**tail || !strcmp(*tail, "/delete") || !strcmp(*tail, "/restore")) ? id : 0;
+	return n && (!**tail || !strcmp(*tail, "/delete") || !strcmp(*tail, "/restore") ||
+	             !strcmp(*tail, "/history"))
+	           ? id
+	           : 0;
 }
 
 static void not_found(struct daemon *d, struct http_response *res, const struct auth_user *u)
@@ -438,6 +455,13 @@ void ui_edit_handle(struct daemon *d, const struct http_request *req, struct htt
 	json_t *rec = id ? load(d, id) : NULL;
 	if (!rec) {
 		not_found(d, res, u);
+	} else if (!strcmp(tail, "/history")) {
+		if (get) {
+			history_page(d, res, u, id, rec);
+		} else {
+			res->status = 405;
+			res->allow = xstrdup("GET");
+		}
 	} else if (*tail) {
 		if (post && !strcmp(tail, "/restore"))
 			restore(d, req, res, u, id, rec);

@@ -544,10 +544,11 @@ test_expect_success PYTHON3 'POST /edit/<id> of the form with only the group cha
 	wait_for "grep -qx \"group_name: Backend\" \"$INV/services/web01/api.yml\""
 '
 
-test_expect_success 'the edit page lists the file history with diffs; restore an older version' '
+test_expect_success 'the history page lists the file history with diffs; restore an older version' '
 	wait_for mirror_synced &&
 	http admin.jar GET "/edit/$API_ID" && status_is 200 &&
-	grep -q "<h2>History</h2>" body &&
+	grep -q "href=\"/edit/$API_ID/history\"" body &&
+	http admin.jar GET "/edit/$API_ID/history" && status_is 200 &&
 	# newest first: the group edit above, then the register that created it
 	grep -o "· admin · edit web01/api:[^<]*" body | head -1 | grep -q "group_name" &&
 	grep -q "^+group_name: Backend$" body &&
