@@ -44,6 +44,15 @@ int auth_session(struct daemon *d, const struct http_request *req, struct auth_u
  */
 int auth_login(struct daemon *d, const struct http_request *req, const char *name,
                const char *password, struct auth_user *u, int *retry_after, struct err *e);
+/* Password checks running at once, at most (each ~0.1 s of CPU and 64 MiB). */
+#define AUTH_HASHING_MAX 2
+
+/*
+ * Check name's password (store_user_verify), at most AUTH_HASHING_MAX at
+ * once: ERR_BUSY when that many are running, ERR_AUTH when wrong.
+ */
+int auth_verify(struct daemon *d, const char *name, const char *password, struct store_user *out,
+                struct err *e);
 /* End u's session. */
 void auth_logout(struct daemon *d, const struct auth_user *u);
 /* 1 when given is u's CSRF token (constant time). */

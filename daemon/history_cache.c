@@ -10,13 +10,18 @@
 #include "serve.h"
 #include "../common/banned.h"
 
-/* Answers kept for one HEAD: service pages looked at between two inventory changes. */
-#define CACHE_MAX 256
+/*
+ * Answers kept for one HEAD: service pages looked at between two inventory
+ * changes, within a memory budget (a diff may be 64 KiB, an answer 20 of them).
+ */
+#define CACHE_MAX       256
+#define CACHE_MAX_BYTES (8u << 20)
 
 struct history_cache {
 	pthread_mutex_t lock;
 	char *head;      /* the HEAD the answers belong to, or NULL */
 	json_t *answers; /* question -> answer */
+	size_t bytes;    /* roughly what the answers hold */
 };
 
 struct history_cache *history_cache_new(void)
@@ -59,16 +64,30 @@ static json_t *lookup(struct history_cache *c, const char *head, const char *key
 	return hit;
 }
 
+/* Roughly the memory an answer holds: its diffs and a little per commit. */
+static size_t answer_bytes(const json_t *answer)
+{
+	size_t n = 0, i;
+	const json_t *c;
+	json_array_foreach (answer, i, c)
+		n += 512 + json_string_length(json_object_get(c, "diff"));
+	return n;
+}
+
 static void remember(struct history_cache *c, const char *head, const char *key, json_t *answer)
 {
+	size_t size = answer_bytes(answer);
+	if (size > CACHE_MAX_BYTES / 4)
+		return; /* one answer must not push out all the others */
 	pthread_mutex_lock(&c->lock);
-	if (!c->head || strcmp(c->head, head)) {
+	if (!c->head || strcmp(c->head, head) || json_object_size(c->answers) >= CACHE_MAX ||
+	    c->bytes + size > CACHE_MAX_BYTES) {
 		free(c->head);
 		c->head = xstrdup(head);
 		json_object_clear(c->answers);
+		c->bytes = 0;
 	}
-	if (json_object_size(c->answers) >= CACHE_MAX)
-		json_object_clear(c->answers);
+	c->bytes += size;
 	json_object_set_new(c->answers, key, json_deep_copy(answer));
 	pthread_mutex_unlock(&c->lock);
 }

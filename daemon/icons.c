@@ -299,6 +299,11 @@ static char *save(struct icons *ic, struct job *j, size_t i)
 {
 	struct err e = {0};
 	enum store_icon_kind kind;
+	char *there = j->force ? NULL : icons_local_file(ic->images_dir, j->name);
+	if (there) { /* the operator put one in meanwhile: theirs wins */
+		free(there);
+		return NULL;
+	}
 	if (store_icon_check(j->body.data, j->body.len, &kind, &e))
 		return xasprintf("%s: %s", j->urls[i], e.msg);
 	if (kind != j->kinds[i])

@@ -7,6 +7,7 @@
 #define DAEMON_SERVE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "app.h"
 #include "events.h"
@@ -43,8 +44,9 @@ struct daemon {
 	struct health *health;
 	/* the icon fetcher (icons.h): writes <config>/images/, wakes sitegen */
 	struct icons *icons;
-	/* failed logins per client address (auth.c) */
+	/* failed logins per client address, and password checks running (auth.c) */
 	struct throttle *throttle;
+	atomic_int hashing;
 	/* the web UI's templates (ui.c) */
 	struct ui *ui;
 	/* answers of store/history.h for the current HEAD (history_cache.c) */

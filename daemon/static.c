@@ -360,11 +360,12 @@ static void send_file(const struct http_request *req, struct http_response *res,
 	http_response_header(res, "Last-Modified", date);
 	/*
 	 * Pages change with every render: revalidate. Icons change only when an
-	 * operator replaces one: a week (the ETag still answers a reload).
+	 * operator replaces one: a week (the ETag still answers a reload), in the
+	 * browser only: behind a login a shared cache must not hand them out.
 	 */
 	http_response_header(res, "Cache-Control",
 	                     is_html(r->type)                     ? "no-cache"
-	                     : !strncmp(req->path, "/images/", 8) ? "public, max-age=604800"
+	                     : !strncmp(req->path, "/images/", 8) ? "private, max-age=604800"
 	                                                          : "public, max-age=3600");
 	if (r->has_gzip)
 		http_response_header(res, "Vary", "Accept-Encoding");

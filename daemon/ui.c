@@ -13,6 +13,7 @@
 #include "../render/theme.h"
 #include "form.h"
 #include "serve.h"
+#include "throttle.h"
 #include "ui_edit.h"
 #include "ui_settings.h"
 #include "../common/banned.h"
@@ -203,10 +204,10 @@ static void login_post(struct daemon *d, const struct http_request *req, struct 
 	struct err e = {0};
 	int retry = 0;
 	int rc = auth_login(d, req, name, form_get(form, "password"), &u, &retry, &e);
-	if (rc == ERR_BUSY) {
+	if (rc == ERR_BUSY) { /* locked out (429), or too many checks running (503) */
 		char secs[24];
-		snprintf(secs, sizeof(secs), "%d", retry);
-		login_page(d, res, 429, next, name, e.msg);
+		snprintf(secs, sizeof(secs), "%d", retry > 0 ? retry : 1);
+		login_page(d, res, retry > 0 ? 429 : 503, next, name, e.msg);
 		http_response_header(res, "Retry-After", secs);
 	} else if (rc == ERR_AUTH) {
 		login_page(d, res, 401, next, name, e.msg);
@@ -271,11 +272,21 @@ static void password_post(struct daemon *d, const struct http_request *req,
 	const char *cur = form_get(form, "current_password"), *pw = form_get(form, "new_password");
 	json_t *errors = json_object();
 	struct err e = {0};
-	struct store_txn *t = NULL;
-	int ok =
-	    !store_txn_begin(d->app.db, 0, &t, &e) && !store_user_verify(t, u->name, cur, NULL, &e);
-	store_txn_abort(t);
-	if (!ok)
+	/* the current password guards a session left open: guesses count like failed logins */
+	int64_t now = (int64_t)time(NULL), wait = 0;
+	int rc = throttle_check(d->throttle, req->remote_ip, now, &wait)
+	             ? err_set(&e, ERR_BUSY,
+	                       "too many wrong passwords from this address: try again later")
+	             : auth_verify(d, u->name, cur, NULL, &e);
+	if (rc == ERR_AUTH)
+		throttle_fail(d->throttle, req->remote_ip, now);
+	if (rc == ERR_BUSY) {
+		json_object_set_new(errors, "current_password", json_string(e.msg));
+		password_page(d, res, 429, u, errors);
+		json_decref(form);
+		return;
+	}
+	if (rc)
 		json_object_set_new(errors, "current_password",
 		                    json_string("This is not your current password."));
 	else if (store_user_check_password(pw, &e))

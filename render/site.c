@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -169,10 +170,13 @@ static int copy_icon(struct render_site *s, const char *name)
 	int changed = 0;
 	struct err e = {0};
 	/* One bad icon is the operator's to fix; the pages still render, without it. */
-	/* An SVG the operator dropped in gets the same scrutiny as a fetched one. */
+	/*
+	 * A file the operator dropped in gets the same scrutiny as a fetched one
+	 * (whatever its extension's case); only .ico is taken as it is.
+	 */
 	size_t n = strlen(name);
-	int svg = n > 4 && !strcmp(name + n - 4, ".svg");
-	if (fileio_read(src, &b, &e) || (svg && store_icon_check(b.data, b.len, NULL, &e)) ||
+	int ico = n > 4 && !strcasecmp(name + n - 4, ".ico");
+	if (fileio_read(src, &b, &e) || (!ico && store_icon_check(b.data, b.len, NULL, &e)) ||
 	    write_file(s, rel, b.data, b.len, 0, &changed, &e)) {
 		log_warn("icon '%s': %s", name, e.msg);
 		ok = 0;

@@ -84,8 +84,13 @@ static const char *svg_prolog_end(const char *s, struct err *e)
 			skip = 3;
 		} else if (!strncmp(s, "<!doctype", 9)) {
 			end = strchr(s, '>');
-			/* An internal subset is where entities live (billion laughs, XXE). */
-			if (end && memchr(s, '[', (size_t)(end - s))) {
+			/*
+			 * An internal subset is where entities live (billion laughs,
+			 * XXE); a quoted external id (SYSTEM "http://…") loads a DTD.
+			 */
+			if (end && (memchr(s, '[', (size_t)(end - s)) ||
+			            memchr(s, '"', (size_t)(end - s)) ||
+			            memchr(s, '\'', (size_t)(end - s)))) {
 				err_set(e, ERR_INVAL, "svg has a doctype with declarations");
 				return NULL;
 			}
@@ -137,18 +142,92 @@ static int external_href(const char *low)
 	return 0;
 }
 
+/*
+ * Elements an icon has no use for, by local name: a prefix
+ * (<s:script xmlns:s="…svg">) names the same element to a browser.
+ */
+static const char *banned_element(const char *low)
+{
+	static const char *const names[] = {"script", "foreignobject", "iframe",  "embed",
+	                                    "object", "handler",       "listener"};
+	for (const char *p = strchr(low, '<'); p; p = strchr(p + 1, '<')) {
+		size_t n = strcspn(p + 1, " \t\r\n/>");
+		const char *name = p + 1, *colon = memchr(name, ':', n);
+		if (colon) {
+			n -= (size_t)(colon + 1 - name);
+			name = colon + 1;
+		}
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (n == strlen(names[i]) && !strncmp(name, names[i], n))
+				return names[i];
+	}
+	return NULL;
+}
+
+/* A CSS url() that leaves the document: only url(#id) is allowed. */
+static int external_url(const char *low)
+{
+	for (const char *p = strstr(low, "url("); p; p = strstr(p + 4, "url(")) {
+		const char *q = p + 4;
+		while (isspace((unsigned char)*q) || *q == '"' || *q == '\'')
+			q++;
+		if (*q != '#')
+			return 1;
+	}
+	return 0;
+}
+
+/* Bytes a text SVG has no business holding: NUL, C0 controls (an ESC shifts ISO-2022 states). */
+static int control_bytes(const char *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)data[i];
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+			return 1;
+	}
+	return 0;
+}
+
+/* Only UTF-8 (or its ASCII subset): another encoding can hide a tag from the checks. */
+static int foreign_encoding(const char *low)
+{
+	const char *p = strstr(low, "encoding");
+	if (!p || !strstr(low, "<?xml") || p > strstr(low, "?>"))
+		return 0;
+	p += 8;
+	while (isspace((unsigned char)*p) || *p == '=' || *p == '"' || *p == '\'')
+		p++;
+	return strncmp(p, "utf-8", 5) && strncmp(p, "us-ascii", 8);
+}
+
 static int check_svg(const char *data, size_t len, struct err *e)
 {
-	if (memchr(data, '\0', len))
-		return err_set(e, ERR_INVAL, "not an svg: binary content");
+	if (control_bytes(data, len))
+		return err_set(e, ERR_INVAL, "not an svg: control or binary bytes");
 	/* Lowercase copy: every check below is case-insensitive, as browsers are. */
 	char *low = xmalloc(len + 1);
 	for (size_t i = 0; i < len; i++)
 		low[i] = (char)tolower((unsigned char)data[i]);
 	low[len] = '\0';
+	/*
+	 * Substrings, case-insensitively: script URLs, entity declarations,
+	 * imports, XHTML (a namespace that runs scripts), character references
+	 * (&#106;avascript: spells a URL past the checks), and animations of
+	 * href (<set attributeName="href" to=…>).
+	 */
 	static const char *const banned[] = {
-	    "<script",  "javascript:", "vbscript:", "data:text/html", "<foreignobject",
-	    "<!entity", "<iframe",     "<embed",    "<object",        "@import",
+	    "javascript:",
+	    "vbscript:",
+	    "data:text/html",
+	    "<!entity",
+	    "@import",
+	    "xhtml",
+	    "&#",
+	    "<!doctype",
+	    "attributename=\"href",
+	    "attributename=\"xlink:href",
+	    "attributename='href",
+	    "attributename='xlink:href",
 	};
 	int rc = 0;
 	const char *root = svg_prolog_end(low, e);
@@ -156,15 +235,29 @@ static int check_svg(const char *data, size_t len, struct err *e)
 		rc = e ? e->code : ERR_INVAL;
 		goto out;
 	}
-	if (strncmp(root, "<svg", 4) || !(isspace((unsigned char)root[4]) || root[4] == '>')) {
+	if (strncmp(root, "<svg", 4) ||
+	    !(isspace((unsigned char)root[4]) || root[4] == '>' || root[4] == '/')) {
 		rc = err_set(e, ERR_INVAL, "not an svg: the root element is not <svg>");
 		goto out;
 	}
+	const char *element = banned_element(low);
+	if (element) {
+		rc = err_set(e, ERR_INVAL, "svg contains '<%s'", element);
+		goto out;
+	}
+	if (foreign_encoding(low)) {
+		rc = err_set(e, ERR_INVAL, "svg in an encoding other than UTF-8");
+		goto out;
+	}
 	for (size_t i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
-		if (strstr(low, banned[i])) {
+		if (strstr(root, banned[i])) {
 			rc = err_set(e, ERR_INVAL, "svg contains '%s'", banned[i]);
 			goto out;
 		}
+	if (external_url(low)) {
+		rc = err_set(e, ERR_INVAL, "svg refers to something outside itself (url())");
+		goto out;
+	}
 	for (const char *p = strstr(low, "on"); p; p = strstr(p + 2, "on"))
 		if (is_handler_at(low, p)) {
 			rc = err_set(e, ERR_INVAL, "svg has an event handler attribute");

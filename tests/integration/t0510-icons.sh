@@ -193,7 +193,7 @@ test_expect_success PYTHON3 'the site re-renders: images/sonarr.svg copied, tile
 test_expect_success PYTHON3 'GET /images/sonarr.svg: the same bytes, cached for a week' '
 	served sonarr.svg && test "$(cat code)" = 200 &&
 	cmp "$SAMPLES/svg/sonarr.svg" got &&
-	grep -qix "cache-control: public, max-age=604800" h &&
+	grep -qix "cache-control: private, max-age=604800" h &&
 	grep -qi "^content-type: image/svg+xml" h
 '
 

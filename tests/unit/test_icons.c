@@ -83,6 +83,9 @@ static void svg_accepted(void **state)
 	    "\xef\xbb\xbf<?xml version=\"1.0\"?>\n<!-- by hand -->\n<!DOCTYPE svg>\n<svg>"
 	    "<use href=\"#a\"/><use xlink:href='#b'/></svg>",
 	    "<SVG viewBox=\"0 0 1 1\"><text>on top = fine</text></SVG>",
+	    "<svg><defs><linearGradient id=\"g\"/></defs><rect fill=\"url(#g)\" "
+	    "style=\"fill:url( '#g')\"/><text>a description of it</text></svg>",
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?><svg/>",
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
 		struct err e = {0};
@@ -110,6 +113,19 @@ static void svg_refused(void **state)
 	    "plain text",
 	    "<svgx></svgx>",
 	    "<?xml version=\"1.0\"",
+	    /* found in review: prefixes, other encodings, animations, references, CSS */
+	    "<svg><s:script xmlns:s=\"http://www.w3.org/2000/svg\">alert(1)</s:script></svg>",
+	    "<svg><h:script xmlns:h=\"http://www.w3.org/1999/xhtml\">alert(1)</h:script></svg>",
+	    "<svg><x:foreignObject><h:iframe srcdoc=\"x\"/></x:foreignObject></svg>",
+	    "<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?><svg><s\x1b(Bcript>x</script></svg>",
+	    "<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?><svg></svg>",
+	    "<svg><a><set attributeName=\"href\" to=\"&#106;avascript:alert(1)\"/>x</a></svg>",
+	    "<svg><a><animate attributeName='xlink:href' values='x'/></a></svg>",
+	    "<svg><text>&#106;</text></svg>",
+	    "<svg><style>rect{fill:url(http://tracker.example/x)}</style></svg>",
+	    "<svg><rect style=\"fill:url( 'https://x.example/p.svg#a')\"/></svg>",
+	    "<!DOCTYPE svg SYSTEM \"http://evil.example/x.dtd\"><svg></svg>",
+	    "<svg><handler>x</handler></svg>",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		struct err e = {0};
