@@ -147,7 +147,7 @@ test_expect_success 'bad options are usage errors' '
 test_expect_success 'service icons from --images are copied into the site' '
 	mkdir img &&
 	printf "<svg xmlns=\"http://www.w3.org/2000/svg\"/>" >img/traefik.svg &&
-	printf "\211PNG fake" >img/gateway.png &&
+	printf "\211PNG\r\n\032\n fake" >img/gateway.png &&
 	printf "x" >img/.hidden.png &&
 	"$PORTOLAN" render --repo "$INV" --out site7 --images img >out &&
 	cmp img/traefik.svg site7/images/traefik.svg &&
