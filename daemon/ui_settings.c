@@ -18,6 +18,7 @@
 #include "settings.h"
 #include "ui.h"
 #include "ui_exposure.h"
+#include "ui_restore.h"
 #include "ui_groups.h"
 #include "ui_users.h"
 #include "../common/banned.h"
@@ -110,6 +111,7 @@ static json_t *tab_inventory(struct daemon *d)
 		                  (json_int_t)json_array_size(json_object_get(c, "files"));
 		if (more > 0)
 			json_object_set_new(c, "more", json_integer(more));
+		json_object_set_new(c, "restorable", json_boolean(i > 0)); /* the newest is now */
 	}
 	return json_pack("{s:s,s:o}", "repo", d->app.repo, "commits", commits);
 }
@@ -152,13 +154,17 @@ static const char *done_message(const struct http_request *req, char *buf, size_
 	const char *done = http_query(req, "done");
 	if (!done)
 		return NULL;
-	if (!strcmp(done, "exposure")) {
+	int exposure = !strcmp(done, "exposure");
+	if (exposure || !strcmp(done, "restored")) {
 		const char *c = http_query(req, "changed");
 		size_t n = c ? strspn(c, "0123456789") : 0;
 		if (!n || c[n] || n > 9)
-			return "Saved.";
+			return exposure ? "Saved." : "Restored.";
 		unsigned long k = strtoul(c, NULL, 10);
-		snprintf(buf, size, "Saved: %lu service%s got new URLs.", k, k == 1 ? "" : "s");
+		snprintf(buf, size,
+		         exposure ? "Saved: %lu service%s got new URLs."
+		                  : "Restored: %lu service%s changed (as a new commit).",
+		         k, k == 1 ? "" : "s");
 		return buf;
 	}
 	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
@@ -263,7 +269,7 @@ void ui_settings_handle(struct daemon *d, const struct http_request *req, struct
 {
 	static const struct {
 		const char *path;
-		int kind; /* 0 group, 1 user, 2 exposure */
+		int kind; /* 0 group, 1 user, 2 exposure, 3 inventory */
 		int op;
 	} posts[] = {
 	    {"/settings/groups/add", 0, UI_GROUPS_ADD},
@@ -275,6 +281,7 @@ void ui_settings_handle(struct daemon *d, const struct http_request *req, struct
 	    {"/settings/users/role", 1, UI_USERS_ROLE},
 	    {"/settings/users/delete", 1, UI_USERS_DELETE},
 	    {"/settings/exposure", 2, 0},
+	    {"/settings/inventory/restore", 3, 0},
 	};
 	const char *p = req->path;
 	int get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
@@ -297,8 +304,10 @@ void ui_settings_handle(struct daemon *d, const struct http_request *req, struct
 			ui_groups_post(d, req, res, u, (enum ui_groups_op)posts[i].op);
 		else if (posts[i].kind == 1)
 			ui_users_post(d, req, res, u, (enum ui_users_op)posts[i].op);
-		else
+		else if (posts[i].kind == 2)
 			ui_exposure_post(d, req, res, u);
+		else
+			ui_restore_post(d, req, res, u);
 		return;
 	}
 	ui_page(d, res, 404, "Not found", "ui-message",

@@ -6,12 +6,15 @@
 
 #include <git2.h>
 
+#include "../common/fileio.h"
 #include "../common/xalloc.h"
 #include "record.h"
 #include "../common/banned.h"
 
 /* Deepest path looked up or listed, in components; git itself goes no deeper in practice. */
 #define MAX_DEPTH 64
+/* Largest single file store_history_export writes (a service file is a few KiB). */
+#define EXPORT_FILE_MAX (16u << 20)
 /* Longest path accepted from a caller. */
 #define MAX_PATH 4096
 
@@ -467,6 +470,87 @@ out:
 	git_commit_free(c);
 	repo_release(&r);
 	parts_release(&pp);
+	return rc;
+}
+
+/* What store_history_export's tree walk carries. */
+struct export
+{
+	struct hrepo *r;
+	const char *dir;
+	size_t bytes;
+	int rc;
+	struct err *e;
+};
+
+/* Only what store/repo.h reads: services/ and the two top-level files. */
+static int inventory_path(const char *root, const char *name)
+{
+	if (!*root)
+		return !strcmp(name, "groups.yml") || !strcmp(name, "exposure.yml") ||
+		       !strcmp(name, "services");
+	return !strncmp(root, "services/", 9);
+}
+
+static int export_entry(const char *root, const git_tree_entry *te, void *arg)
+{
+	struct export *x = arg;
+	const char *name = git_tree_entry_name(te);
+	if (!inventory_path(root, name))
+		return 1; /* skip (a tree: its whole subtree) */
+	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB)
+		return 0;
+	struct buf data, path;
+	buf_init(&data, EXPORT_FILE_MAX);
+	buf_init(&path, 0);
+	buf_addf(&path, "%s%s", root, name);
+	x->rc = read_blob(x->r, git_tree_entry_id(te), path.data, &data, x->e);
+	if (!x->rc && (x->bytes += data.len) > STORE_HISTORY_MAX_EXPORT)
+		x->rc = err_set(x->e, ERR_TOOBIG, "the inventory is larger than %u bytes",
+		                STORE_HISTORY_MAX_EXPORT);
+	if (!x->rc) {
+		char *full = xasprintf("%s/%s", x->dir, path.data);
+		x->rc = fileio_write_atomic_flags(full, NULL, data.data, data.len,
+		                                  FILEIO_NOSYNC | FILEIO_NOCOMPARE, NULL, x->e);
+		free(full);
+	}
+	buf_release(&data);
+	buf_release(&path);
+	return x->rc ? -1 : 0;
+}
+
+int store_history_export(const char *repo_dir, const char *commit_hex, const char *dir,
+                         struct err *e)
+{
+	struct hrepo r = {0};
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_oid id;
+	int rc, grc;
+	if (!is_commit_hex(commit_hex))
+		return err_set(e, ERR_INVAL, "bad commit id '%.64s': not 40 lowercase hex digits",
+		               commit_hex ? commit_hex : "");
+	if ((rc = repo_open(&r, repo_dir, e)))
+		goto out;
+	git_oid_fromstr(&id, commit_hex);
+	grc = git_commit_lookup(&c, r.repo, &id);
+	if (grc == GIT_ENOTFOUND) {
+		git_error_clear();
+		rc = err_set(e, ERR_NOTFOUND, "no commit '%s' in '%s'", commit_hex, repo_dir);
+		goto out;
+	}
+	if (grc < 0 || git_commit_tree(&tree, c) < 0) {
+		rc = git_fail(e, "read commit", commit_hex);
+		goto out;
+	}
+	struct export x = {&r, dir, 0, 0, e};
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, export_entry, &x) < 0 && !x.rc)
+		x.rc = git_fail(e, "read the tree of", commit_hex);
+	rc = x.rc;
+out:
+	git_tree_free(tree);
+	git_commit_free(c);
+	repo_release(&r);
 	return rc;
 }
 

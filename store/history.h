@@ -72,6 +72,18 @@ int store_history_file_at(const char *repo_dir, const char *commit_hex, const ch
                           struct buf *out, struct err *e);
 
 /*
+ * Write the inventory files of commit commit_hex (services/ ** and the
+ * top-level groups.yml and exposure.yml) under dir, which must exist and
+ * be empty, so store/repo.h can load that version of the inventory. At
+ * most STORE_HISTORY_MAX_EXPORT bytes in all. ERR_INVAL for a malformed
+ * commit id, ERR_NOTFOUND for an unknown commit, ERR_TOOBIG, ERR_IO,
+ * ERR_GIT.
+ */
+int store_history_export(const char *repo_dir, const char *commit_hex, const char *dir,
+                         struct err *e);
+#define STORE_HISTORY_MAX_EXPORT (256u << 20)
+
+/*
  * The most recent commits, newest first, at most max, as a new JSON array
  * of {"commit", "when", "author", "email", "message", "files" (the first
  * STORE_HISTORY_MAX_FILES changed file paths against the first parent, in

@@ -8,6 +8,7 @@
 #include "health.h"
 #include "merge.h"
 #include "naming.h"
+#include "repo.h"
 #include "../common/banned.h"
 
 /* Append the journal entry describing old -> new (old NULL = created, new NULL = deleted). */
@@ -302,5 +303,164 @@ int store_ops_exposure_put(struct store_txn *t, const json_t *exposure, const ch
 		store_record_release(after);
 	}
 	free(rs.changed);
+	return rc;
+}
+
+/* --- restoring a past version -------------------------------------------- */
+
+struct current {
+	struct store_record *v;
+	size_t n, alloc;
+};
+
+static int collect_current(const struct store_record *r, void *arg)
+{
+	struct current *c = arg;
+	if (c->n == c->alloc) {
+		c->alloc = c->alloc ? 2 * c->alloc : 64;
+		c->v = xrealloc(c->v, c->alloc * sizeof(*c->v));
+	}
+	store_record_copy(&c->v[c->n++], r);
+	return 0;
+}
+
+/* "host NUL name" -> index, for matching by identity. */
+static json_t *identity_index(const struct store_record *v, size_t n)
+{
+	json_t *idx = json_object();
+	for (size_t i = 0; i < n; i++) {
+		char *key =
+		    xasprintf("%s/%zu/%s", v[i].host, strlen(v[i].host), v[i].container_name);
+		json_object_set_new(idx, key, json_integer((json_int_t)i));
+		free(key);
+	}
+	return idx;
+}
+
+static json_int_t find_identity(const json_t *idx, const struct store_record *r)
+{
+	char *key = xasprintf("%s/%zu/%s", r->host, strlen(r->host), r->container_name);
+	const json_t *v = json_object_get(idx, key);
+	free(key);
+	return v ? json_integer_value(v) : -1;
+}
+
+static int restore_groups(struct store_txn *t, const json_t *want, const char *author,
+                          struct err *e)
+{
+	json_t *have = store_group_list(t), *g;
+	size_t i;
+	int rc = 0;
+	json_array_foreach (have, i, g) {
+		const char *name = json_string_value(json_object_get(g, "name"));
+		int keep = 0;
+		size_t j;
+		json_t *w;
+		json_array_foreach (want, j, w)
+			keep |= !strcmp(name, json_string_value(json_object_get(w, "name")));
+		if (!keep && (rc = store_ops_group_delete(t, name, author, e)))
+			break;
+	}
+	json_array_foreach (want, i, g) {
+		int same = 0;
+		size_t j;
+		json_t *h;
+		json_array_foreach (have, j, h)
+			same |= json_equal(h, g);
+		if (!rc && !same)
+			rc = store_ops_group_put(t, g, author, e);
+	}
+	json_decref(have);
+	return rc;
+}
+
+/* Give the service cur the inventory of then (live state, id kept); journal it when it changed. */
+static int restore_one(struct store_txn *t, const struct store_record *cur,
+                       const struct store_record *then, const char *author, int64_t now,
+                       size_t *changed, struct err *e)
+{
+	struct store_record rec;
+	store_record_copy(&rec, then);
+	rec.id = cur->id;
+	store_set_str(&rec.container_id, cur->container_id);
+	store_set_str(&rec.docker_status, cur->docker_status);
+	store_set_str(&rec.started_at, cur->started_at);
+	rec.last_api_update = cur->last_api_update;
+	rec.last_updated = cur->last_updated;
+	int rc = 0;
+	if (!store_record_equal(cur, &rec, STORE_FIELD_INVENTORY)) {
+		rec.last_updated = now;
+		rc = store_db_put(t, &rec, e);
+		if (!rc)
+			rc = journal_change(t, STORE_CHANGE_EDIT, "restore", cur, &rec, author, e);
+		(*changed)++;
+	}
+	store_record_release(&rec);
+	return rc;
+}
+
+static int recreate_one(struct store_txn *t, const struct store_record *then, const char *author,
+                        int64_t now, struct err *e)
+{
+	struct store_record rec, other;
+	store_record_copy(&rec, then);
+	store_record_init(&other);
+	int rc = 0;
+	/* its old id when nobody has it now (a file without one: a new id) */
+	if (!rec.id || !store_db_get(t, rec.id, &other, NULL))
+		rc = store_db_next_id(t, &rec.id, e);
+	else
+		rc = store_db_reserve_id(t, rec.id, e);
+	rec.last_updated = now;
+	if (!rc)
+		rc = store_db_put(t, &rec, e);
+	if (!rc)
+		rc = journal_change(t, STORE_CHANGE_ADD, "restore", NULL, &rec, author, e);
+	store_record_release(&other);
+	store_record_release(&rec);
+	return rc;
+}
+
+int store_ops_restore(struct store_txn *t, const struct store_repo *repo, const char *author,
+                      int64_t now, size_t *changed, struct err *e)
+{
+	struct current cur = {0};
+	size_t n = 0;
+	json_t *exposure = repo->exposure ? json_incref(repo->exposure) : json_object();
+	json_t *groups = repo->groups ? json_incref(repo->groups) : json_array();
+	json_t *then_idx = identity_index(repo->services, repo->n), *cur_idx = NULL;
+	int rc = 0;
+	/* exposure first: its re-synthesis is then overwritten by the version's own URLs */
+	if (!json_equal(exposure, store_db_exposure(t)))
+		rc = store_ops_exposure_put(t, exposure, author, now, e);
+	if (!rc)
+		rc = restore_groups(t, groups, author, e);
+	if (!rc)
+		rc = store_db_foreach(t, collect_current, &cur, e);
+	for (size_t i = 0; !rc && i < cur.n; i++) /* deletions before re-creations: names free up */
+		if (find_identity(then_idx, &cur.v[i]) < 0) {
+			rc = store_ops_delete(t, cur.v[i].id, author, e);
+			n++;
+		}
+	if (!rc)
+		cur_idx = identity_index(cur.v, cur.n);
+	for (size_t i = 0; !rc && i < repo->n; i++) {
+		json_int_t k = find_identity(cur_idx, &repo->services[i]);
+		if (k >= 0) {
+			rc = restore_one(t, &cur.v[k], &repo->services[i], author, now, &n, e);
+		} else {
+			rc = recreate_one(t, &repo->services[i], author, now, e);
+			n++;
+		}
+	}
+	for (size_t i = 0; i < cur.n; i++)
+		store_record_release(&cur.v[i]);
+	free(cur.v);
+	json_decref(cur_idx);
+	json_decref(then_idx);
+	json_decref(groups);
+	json_decref(exposure);
+	if (!rc && changed)
+		*changed = n;
 	return rc;
 }

@@ -65,4 +65,17 @@ int store_ops_group_delete(struct store_txn *t, const char *name, const char *au
 int store_ops_exposure_put(struct store_txn *t, const json_t *exposure, const char *author,
                            int64_t now, struct err *e);
 
+struct store_repo;
+/*
+ * Make the inventory what repo holds (a past version, loaded with
+ * store/repo.h): exposure and groups replaced, services not in it deleted,
+ * the others (matched by host and container name) given its inventory
+ * fields — live state and ids kept —, missing ones re-created (with their
+ * old id when it is free). Every change is journaled as made by author, so
+ * the mirror records the restore as new commits. *changed (optional) gets
+ * how many services changed.
+ */
+int store_ops_restore(struct store_txn *t, const struct store_repo *repo, const char *author,
+                      int64_t now, size_t *changed, struct err *e);
+
 #endif

@@ -484,6 +484,46 @@ test_expect_success 'inventory: the recent commits with their authors and files'
 	test "$(grep -c "<li><time datetime=" body)" -eq "$(git -C "$INV" rev-list --count HEAD | awk "{print (\$1 > 50) ? 50 : \$1}")"
 '
 
+test_expect_success 'inventory: restore the whole inventory to an older commit, as new commits' '
+	register "{\"host\": \"rh\", \"container_name\": \"keep\", \"group_name\": \"Before\"}" >/dev/null &&
+	register "{\"host\": \"rh\", \"container_name\": \"gone\", \"internalurl\": \"http://10.9.0.1/\"}" >/dev/null &&
+	wait_for mirror_synced && wait_for "test -f \"$INV/services/rh/gone.yml\"" &&
+	old=$(git -C "$INV" rev-parse HEAD) &&
+	keep=$(services | jq -e ".[] | select(.container_name == \"keep\") | .id") &&
+	gone=$(services | jq -e ".[] | select(.container_name == \"gone\") | .id") &&
+	curl -sSf -X PATCH -H "$AUTH" -d "{\"group_name\": \"After\"}" "$BASE_URL/api/v1/services/$keep" >/dev/null &&
+	curl -sSf -X DELETE -H "$AUTH" "$BASE_URL/api/v1/services/$gone" >/dev/null &&
+	register "{\"host\": \"rh\", \"container_name\": \"new\"}" >/dev/null &&
+	wait_for mirror_synced && wait_for "test ! -f \"$INV/services/rh/gone.yml\"" &&
+	commits_before=$(git -C "$INV" rev-list --count HEAD) &&
+	post_form boss.jar /settings/inventory/restore "csrf_token=$CSRF" "commit=$old" &&
+	status_is 303 && header Location | grep -q "done=restored&changed=3" &&
+	http boss.jar GET "$(header Location)" && grep -q "Restored: 3 services changed" body &&
+	services >after.json &&
+	test_jq "[.[] | select(.host == \"rh\") | .container_name] | sort == [\"gone\", \"keep\"]" after.json &&
+	test_jq ".[] | select(.container_name == \"keep\") | .group_name == \"Before\" and .id == $keep" after.json &&
+	test_jq ".[] | select(.container_name == \"gone\") | .internalurl == \"http://10.9.0.1/\" and .id == $gone" after.json &&
+	wait_for mirror_synced &&
+	wait_for "test -f \"$INV/services/rh/gone.yml\" && test ! -f \"$INV/services/rh/new.yml\"" &&
+	test "$(git -C "$INV" rev-list --count HEAD)" -gt "$commits_before" &&
+	git -C "$INV" merge-base --is-ancestor "$old" HEAD &&
+	test "$(git -C "$INV" log -1 --format=%an)" = boss &&
+	# history was added to, not rewritten; services match the old commit file for file
+	git -C "$INV" diff --quiet "$old" HEAD -- services/rh
+'
+
+test_expect_success 'inventory: a bad, unknown or unauthorised restore changes nothing' '
+	snapshot before &&
+	post_form boss.jar /settings/inventory/restore "csrf_token=$CSRF" commit=nothex && status_is 400 &&
+	post_form boss.jar /settings/inventory/restore "csrf_token=$CSRF" \
+		commit=0123456789abcdef0123456789abcdef01234567 && status_is 404 &&
+	post_form boss.jar /settings/inventory/restore commit=$(git -C "$INV" rev-parse HEAD~1) &&
+	status_is 403 &&
+	post_form watcher.jar /settings/inventory/restore "csrf_token=$VCSRF" \
+		commit=$(git -C "$INV" rev-parse HEAD~1) && status_is 403 &&
+	snapshot after && test_cmp before after
+'
+
 test_expect_success '/dbdump: every service, every field in store order, escaped' '
 	register "{\"host\": \"h1\", \"container_name\": \"<script>x</script>\", \"stack_name\": \"a & \\\"b\\\"\"}" >/dev/null &&
 	http boss.jar GET /dbdump && status_is 200 &&

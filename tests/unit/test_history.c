@@ -675,6 +675,54 @@ static void test_first_parent_merge(void **state)
 }
 
 /* Feed a fast-import stream of n commits to the repo: the first adds old.yml, all bump counter. */
+/* A file under dir holds exactly want (NULL: there is no such file). */
+static void assert_exported(const char *dir, const char *path, const char *want)
+{
+	char *full = xasprintf("%s/%s", dir, path);
+	struct buf b;
+	buf_init(&b, 0);
+	int rc = fileio_read(full, &b, NULL);
+	if (want) {
+		assert_int_equal(rc, 0);
+		assert_string_equal(b.data, want);
+	} else {
+		assert_int_equal(rc, ERR_NOTFOUND);
+	}
+	buf_release(&b);
+	free(full);
+}
+
+static void test_export_version(void **state)
+{
+	struct fx *f = *state;
+	story(f);
+	COMMIT(f, "ada", "stray file", f->c[9], file("README.md", "not inventory\n"),
+	       file("exposure.yml", "layers: {}\n"));
+	struct err e = {0};
+	char *dir = xasprintf("%s/export-c4", f->tmp);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	if (store_history_export(f->repo, f->c[4], dir, &e))
+		fail_msg("export: %s", e.msg);
+	assert_exported(dir, TARGET, v3);
+	assert_exported(dir, RADARR, "b\n");
+	assert_exported(dir, GROUPS, "groups: [media]\n");
+	assert_exported(dir, "services/docker01/plex.yml", NULL); /* later */
+	assert_exported(dir, "exposure.yml", NULL);
+	free(dir);
+	/* the newest: only inventory files, not the README */
+	dir = xasprintf("%s/export-c9", f->tmp);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(store_history_export(f->repo, f->c[9], dir, &e), 0);
+	assert_exported(dir, "exposure.yml", "layers: {}\n");
+	assert_exported(dir, "README.md", NULL);
+	assert_exported(dir, "services/docker01/plex.yml", "p\n");
+	assert_int_equal(store_history_export(f->repo, "nothex", dir, &e), ERR_INVAL);
+	assert_int_equal(
+	    store_history_export(f->repo, "0123456789abcdef0123456789abcdef01234567", dir, &e),
+	    ERR_NOTFOUND);
+	free(dir);
+}
+
 static void fast_import(struct fx *f, int from, int n)
 {
 	char *stream = xasprintf("%s/stream", f->tmp);
@@ -787,15 +835,25 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-	    T(test_file_history_story), T(test_file_history_root_commit_and_other_files),
-	    T(test_file_history_max),   T(test_unknown_path_and_directory),
-	    T(test_bad_paths),          T(test_empty_repo),
-	    T(test_not_a_repo),         T(test_file_at_versions),
-	    T(test_file_at_bad_ids),    T(test_file_at_appends_and_limits),
-	    T(test_log_lists_files),    T(test_log_caps_files_sorted),
-	    T(test_diff_truncated),     T(test_huge_and_binary_files),
-	    T(test_not_utf8),           T(test_first_parent_merge),
-	    T(test_scan_limit),         T(test_reads_while_mirror_commits),
+	    T(test_file_history_story),
+	    T(test_file_history_root_commit_and_other_files),
+	    T(test_file_history_max),
+	    T(test_unknown_path_and_directory),
+	    T(test_bad_paths),
+	    T(test_empty_repo),
+	    T(test_not_a_repo),
+	    T(test_file_at_versions),
+	    T(test_file_at_bad_ids),
+	    T(test_file_at_appends_and_limits),
+	    T(test_log_lists_files),
+	    T(test_log_caps_files_sorted),
+	    T(test_diff_truncated),
+	    T(test_huge_and_binary_files),
+	    T(test_not_utf8),
+	    T(test_first_parent_merge),
+	    T(test_scan_limit),
+	    T(test_export_version),
+	    T(test_reads_while_mirror_commits),
 #undef T
 	};
 	if (argc > 1)
