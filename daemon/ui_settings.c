@@ -11,6 +11,7 @@
 #include "../common/buf.h"
 #include "../common/xalloc.h"
 #include "../render/model.h"
+#include "../render/tmpl.h"
 #include "../store/db.h"
 #include "../store/history.h"
 #include "../store/record.h"
@@ -221,19 +222,26 @@ static void settings_get(struct daemon *d, const struct http_request *req,
 
 /* --- /dbdump ------------------------------------------------------------------- */
 
+/*
+ * One <tr> of /dbdump, written straight into the page (escaped here, the
+ * template's way): a JSON array per cell and a template loop over 36,000
+ * cells took most of the page's time at 1,000 services.
+ */
 static int dump_one(const struct store_record *r, void *arg)
 {
+	struct buf *rows = arg;
 	json_t *rec = store_record_to_json(r, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE);
-	json_t *cells = json_array();
-	char id[24];
-	snprintf(id, sizeof(id), "%llu", (unsigned long long)r->id);
-	json_array_append_new(cells, json_string(id));
+	buf_addf(rows, "<tr><td>%llu</td>", (unsigned long long)r->id);
 	for (size_t i = 0; i < store_nfields; i++) {
 		char *s = ui_settings_value_text(json_object_get(rec, store_fields[i].name));
-		json_array_append_new(cells, render_model_text(s));
+		json_t *text = render_model_text(s); /* valid UTF-8, no stray controls */
+		buf_adds(rows, "<td>");
+		tmpl_escape_html(rows, json_string_value(text), json_string_length(text));
+		buf_adds(rows, "</td>");
+		json_decref(text);
 		free(s);
 	}
-	json_array_append_new(arg, json_pack("{s:o}", "cells", cells));
+	buf_adds(rows, "</tr>\n");
 	json_decref(rec);
 	return 0;
 }
@@ -247,16 +255,19 @@ static void dbdump(struct daemon *d, struct http_response *res, const struct aut
 		        u);
 		return;
 	}
-	json_t *columns = json_array(), *rows = json_array();
+	json_t *columns = json_array();
 	json_array_append_new(columns, json_string("id"));
 	for (size_t i = 0; i < store_nfields; i++)
 		json_array_append_new(columns, json_string(store_fields[i].name));
-	int rc = store_db_foreach(t, dump_one, rows, &e);
+	struct buf rows;
+	buf_init(&rows, 0);
+	size_t n = store_db_count(t);
+	int rc = store_db_foreach(t, dump_one, &rows, &e);
 	store_txn_abort(t);
-	size_t n = json_array_size(rows);
-	json_t *ctx =
-	    json_pack("{s:o,s:o,s:o}", "count", json_sprintf("%zu service%s", n, n == 1 ? "" : "s"),
-	              "columns", columns, "rows", rows);
+	json_t *ctx = json_pack("{s:o,s:o,s:s%}", "count",
+	                        json_sprintf("%zu service%s", n, n == 1 ? "" : "s"), "columns",
+	                        columns, "rows_html", rows.data, rows.len);
+	buf_release(&rows);
 	if (rc)
 		json_object_set_new(ctx, "error", json_string(e.msg));
 	ui_page(d, res, rc ? 500 : 200, "Database dump", "ui-dbdump", ctx, u);
