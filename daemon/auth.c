@@ -129,7 +129,9 @@ int auth_login(struct daemon *d, const struct http_request *req, const char *nam
                const char *password, struct auth_user *u, int *retry_after, struct err *e)
 {
 	int64_t now = (int64_t)time(NULL), wait = 0;
-	if (throttle_check(d->throttle, req->remote_ip, now, &wait)) {
+	char ipbuf[AUTH_IP_MAX];
+	const char *ip = auth_client_ip(req, ipbuf, sizeof(ipbuf));
+	if (throttle_check(d->throttle, ip, now, &wait)) {
 		*retry_after = (int)wait;
 		return err_set(e, ERR_BUSY,
 		               "too many failed logins from this address: try again in %d minutes",
@@ -139,8 +141,8 @@ int auth_login(struct daemon *d, const struct http_request *req, const char *nam
 	memset(&user, 0, sizeof(user));
 	int rc = auth_verify(d, name, password, &user, e);
 	if (rc == ERR_AUTH) {
-		int locked = throttle_fail(d->throttle, req->remote_ip, now);
-		log_warn("failed login for '%.64s' from %s%s", name, req->remote_ip,
+		int locked = throttle_fail(d->throttle, ip, now);
+		log_warn("failed login for '%.64s' from %s%s", name, ip,
 		         locked ? ": address locked out for 15 minutes" : "");
 		store_user_release(&user);
 		return err_set(e, ERR_AUTH, "wrong user name or password");
@@ -161,7 +163,7 @@ int auth_login(struct daemon *d, const struct http_request *req, const char *nam
 	struct login_job j = {u->name, now, idle_seconds(d), u};
 	rc = writer_submit(d->writer, apply_login, &j, e);
 	if (!rc)
-		log_info("login '%s' from %s", u->name, req->remote_ip);
+		log_info("login '%s' from %s", u->name, ip);
 	return rc;
 }
 
@@ -188,13 +190,34 @@ int auth_csrf_ok(const struct auth_user *u, const char *given)
 	return store_session_csrf_ok(&s, given);
 }
 
+/* A peer on this machine: the only proxy whose X-Forwarded-* headers are believed. */
+static int from_loopback(const struct http_request *req)
+{
+	return !strcmp(req->remote_ip, "127.0.0.1") || !strcmp(req->remote_ip, "::1") ||
+	       !strncmp(req->remote_ip, "::ffff:127.", 10);
+}
+
 int auth_https(const struct http_request *req)
 {
 	const char *proto = http_header(req, "X-Forwarded-Proto");
-	/* Only a proxy on this machine is believed: anyone else could claim https. */
-	int local = !strcmp(req->remote_ip, "127.0.0.1") || !strcmp(req->remote_ip, "::1") ||
-	            !strncmp(req->remote_ip, "::ffff:127.", 10);
-	return local && proto && !strcasecmp(proto, "https");
+	return from_loopback(req) && proto && !strcasecmp(proto, "https");
+}
+
+const char *auth_client_ip(const struct http_request *req, char *buf, size_t size)
+{
+	const char *xff = from_loopback(req) ? http_header(req, "X-Forwarded-For") : NULL;
+	if (!xff)
+		return req->remote_ip;
+	/* the last hop is the one our proxy added; earlier ones the client may have made up */
+	const char *last = strrchr(xff, ',');
+	last = last ? last + 1 : xff;
+	last += strspn(last, " \t");
+	size_t n = strspn(last, "0123456789abcdefABCDEF:.");
+	if (!n || n >= size || last[n + strspn(last + n, " \t")])
+		return req->remote_ip;
+	memcpy(buf, last, n);
+	buf[n] = '\0';
+	return buf;
 }
 
 void auth_cookie(const struct http_request *req, struct http_response *res, const char *token)

@@ -61,6 +61,14 @@ int auth_csrf_ok(const struct auth_user *u, const char *given);
 void auth_cookie(const struct http_request *req, struct http_response *res, const char *token);
 /* 1 when req came over https: directly, or X-Forwarded-Proto from a loopback proxy. */
 int auth_https(const struct http_request *req);
+/* Room for an address from auth_client_ip. */
+#define AUTH_IP_MAX 64
+/*
+ * The client's address: the last X-Forwarded-For hop when the peer is a
+ * proxy on this machine (so the login throttle counts clients, not the
+ * proxy), else the peer's. Returns buf or req->remote_ip.
+ */
+const char *auth_client_ip(const struct http_request *req, char *buf, size_t size);
 /* Create the first admin (admin / changeme123, must change) on an empty store. */
 int auth_ensure_default_user(struct daemon *d, struct err *e);
 

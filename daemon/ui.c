@@ -274,12 +274,14 @@ static void password_post(struct daemon *d, const struct http_request *req,
 	struct err e = {0};
 	/* the current password guards a session left open: guesses count like failed logins */
 	int64_t now = (int64_t)time(NULL), wait = 0;
-	int rc = throttle_check(d->throttle, req->remote_ip, now, &wait)
+	char ipbuf[AUTH_IP_MAX];
+	const char *ip = auth_client_ip(req, ipbuf, sizeof(ipbuf));
+	int rc = throttle_check(d->throttle, ip, now, &wait)
 	             ? err_set(&e, ERR_BUSY,
 	                       "too many wrong passwords from this address: try again later")
 	             : auth_verify(d, u->name, cur, NULL, &e);
 	if (rc == ERR_AUTH)
-		throttle_fail(d->throttle, req->remote_ip, now);
+		throttle_fail(d->throttle, ip, now);
 	if (rc == ERR_BUSY) {
 		json_object_set_new(errors, "current_password", json_string(e.msg));
 		password_page(d, res, 429, u, errors);

@@ -783,6 +783,18 @@ test_expect_success '10 failed logins from one address: 429 with Retry-After, ev
 	post_form good.jar /password "csrf_token=$CSRF_G" current_password=changeme123 \
 		new_password=Another-pw-t0610 confirm_password=Another-pw-t0610 &&
 	status_is 429 && grep -q "too many wrong passwords" body &&
+	# behind a proxy on this machine the client is the last X-Forwarded-For hop
+	xlogin () {
+		curl -s -o /dev/null -w "%{http_code}" -H "X-Forwarded-For: 198.51.100.1, $1" \
+			--data-urlencode username=admin --data-urlencode "password=$2" "$BASE_URL/login"
+	} &&
+	test "$(xlogin 203.0.113.7 changeme123)" = 303 &&
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		test "$(xlogin 203.0.113.8 "Wrong-pw-t0610-x$i")" = 401 || return 1
+	done &&
+	test "$(xlogin 203.0.113.8 changeme123)" = 429 &&
+	test "$(xlogin 203.0.113.9 changeme123)" = 303 &&
+	grep -q "failed login for .admin. from 203.0.113.8" "$DAEMON_LOG" &&
 	! grep -F "Wrong-pw-t0610" "$DAEMON_LOG" &&
 	stop_daemon
 '
