@@ -337,6 +337,48 @@ static json_t *field_to_json(const struct store_record *r, const struct store_fi
 	return json_null();
 }
 
+void store_record_field_text(const struct store_record *r, const struct store_field *f,
+                             struct buf *out)
+{
+	switch (f->type) {
+	case STORE_FT_STR:
+	case STORE_FT_TEXT:
+	case STORE_FT_JSON: { /* list fields are canonical compact JSON text already */
+		const char *s = *FIELD_CPTR(r, f, char *);
+		if (s)
+			buf_adds(out, s);
+		return;
+	}
+	case STORE_FT_BOOL:
+		buf_adds(out, *FIELD_CPTR(r, f, int) ? "true" : "false");
+		return;
+	case STORE_FT_URL_SRC:
+	case STORE_FT_ICON_SRC: {
+		int src = *FIELD_CPTR(r, f, int);
+		const char *n = f->type == STORE_FT_URL_SRC ? store_url_source_name(src)
+		                                            : store_icon_source_name(src);
+		if (n)
+			buf_adds(out, n);
+		return;
+	}
+	case STORE_FT_TIME: {
+		int64_t t = *FIELD_CPTR(r, f, int64_t);
+		char ts[32];
+		if (t) {
+			store_time_format(t, ts, sizeof(ts));
+			buf_adds(out, ts);
+		}
+		return;
+	}
+	case STORE_FT_OPT_INT: {
+		const struct store_opt_int *o = FIELD_CPTR(r, f, struct store_opt_int);
+		if (o->set)
+			buf_addf(out, "%lld", (long long)o->value);
+		return;
+	}
+	}
+}
+
 json_t *store_record_to_json(const struct store_record *r, int kinds)
 {
 	json_t *o = json_object();

@@ -136,6 +136,15 @@ int store_record_decode(struct store_record *out, const void *data, size_t len, 
 json_t *store_record_to_json(const struct store_record *r, int kinds);
 
 /*
+ * Append field f of r as text: strings as they are, list fields as their
+ * compact JSON, integers in decimal, booleans as true/false, sources by
+ * name, times as ISO 8601; nothing for null/unset. (For /dbdump: no JSON
+ * values made per field.)
+ */
+void store_record_field_text(const struct store_record *r, const struct store_field *f,
+                             struct buf *out);
+
+/*
  * Describe the inventory differences old -> new in a short human line,
  * e.g. "image 1.27.3 -> 1.27.4, internalurl set". Empty when none.
  */
