@@ -255,7 +255,7 @@ static int apply_passwd(struct store_txn *t, void *ctx, struct err *e)
 {
 	struct passwd_job *j = ctx;
 	int64_t now = (int64_t)time(NULL);
-	int rc = store_user_set_password(t, j->name, j->password, now, e);
+	int rc = store_user_set_password(t, j->name, j->password, 0, now, e);
 	if (!rc)
 		rc = store_session_create(t, j->name, now, j->u->token, j->u->csrf, e);
 	return rc;

@@ -85,9 +85,11 @@ static int apply_user(struct store_txn *t, void *ctx, struct err *e)
 	int rc;
 	switch (j->op) {
 	case UI_USERS_ADD:
-		return store_user_add(t, j->name, j->role, j->password, 0, now, e);
+		/* an admin hands out a first password: its owner replaces it at first login */
+		return store_user_add(t, j->name, j->role, j->password, 1, now, e);
 	case UI_USERS_PASSWORD:
-		rc = store_user_set_password(t, j->name, j->password, now, e);
+		/* your own: chosen; someone else's: temporary, changed at their next login */
+		rc = store_user_set_password(t, j->name, j->password, !j->renew, now, e);
 		if (!rc && j->renew)
 			rc = store_session_create(t, j->name, now, j->renew->token, j->renew->csrf,
 			                          e);

@@ -159,7 +159,8 @@ static int do_add(struct store_txn *t, void *arg, struct err *e)
 static int do_passwd(struct store_txn *t, void *arg, struct err *e)
 {
 	struct change *c = arg;
-	return store_user_set_password(t, c->name, c->password, (int64_t)time(NULL), e);
+	/* the operator at the console chose it: no forced change */
+	return store_user_set_password(t, c->name, c->password, 0, (int64_t)time(NULL), e);
 }
 
 static int do_del(struct store_txn *t, void *arg, struct err *e)

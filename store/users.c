@@ -296,7 +296,7 @@ int store_user_verify(struct store_txn *t, const char *name, const char *passwor
 }
 
 int store_user_set_password(struct store_txn *t, const char *name, const char *password,
-                            int64_t now, struct err *e)
+                            int must_change, int64_t now, struct err *e)
 {
 	int rc = store_user_check_password(password, e);
 	if (rc)
@@ -307,7 +307,7 @@ int store_user_set_password(struct store_txn *t, const char *name, const char *p
 	char hash[crypto_pwhash_STRBYTES];
 	rc = hash_password(hash, password, e);
 	if (!rc) {
-		u.must_change_password = 0;
+		u.must_change_password = must_change ? 1 : 0;
 		u.password_changed = now;
 		rc = put_user(t, &u, hash, e);
 	}

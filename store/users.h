@@ -94,11 +94,12 @@ size_t store_user_count(struct store_txn *t);
 int store_user_verify(struct store_txn *t, const char *name, const char *password,
                       struct store_user *out, struct err *e);
 /*
- * Replace a user's password, clear must_change_password and end all of
+ * Replace a user's password, set must_change_password to must_change (an
+ * admin's reset for someone else: a temporary password) and end all of
  * the user's sessions. ERR_NOTFOUND, ERR_INVAL for a bad password.
  */
 int store_user_set_password(struct store_txn *t, const char *name, const char *password,
-                            int64_t now, struct err *e);
+                            int must_change, int64_t now, struct err *e);
 /* Change a user's role. ERR_NOTFOUND; ERR_INVAL for a bad role or demoting the last admin. */
 int store_user_set_role(struct store_txn *t, const char *name, const char *role, struct err *e);
 /* Delete a user and their sessions. ERR_NOTFOUND; ERR_INVAL for the last admin. */

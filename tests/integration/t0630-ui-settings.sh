@@ -49,6 +49,16 @@ login () {
 	status_is 303
 }
 
+# change_pw USER OLD NEW: a forced (or any) password change on /password with USER.jar.
+change_pw () {
+	local t
+	http "$1.jar" GET /password && status_is 200 &&
+	t=$(sed -n "s/.*name=\"csrf_token\" value=\"\([^\"]*\)\".*/\1/p" body | head -n 1) &&
+	post_form "$1.jar" /password "csrf_token=$t" "current_password=$2" "new_password=$3" \
+		"confirm_password=$3" &&
+	status_is 303
+}
+
 # csrf_of JAR: the session's CSRF token, from /api/v1/me.
 csrf_of () {
 	curl -sSf -b "$1" "$BASE_URL/api/v1/me" | jq -re .csrf_token
@@ -406,8 +416,12 @@ test_expect_success 'users: add a viewer; bad input is a 400 at its field, a tak
 		password=Carol-pw-t0630 confirm_password=Carol-pw-t0630 &&
 	done_is users user_added &&
 	"$PORTOLAN" user list >users &&
-	jq -e "any(.[]; .name == \"carol\" and .role == \"viewer\" and .must_change_password == false)" users &&
-	login carol Carol-pw-t0630 && http carol.jar GET /settings && status_is 403
+	# an admin hands out a first password: its owner must replace it at first login
+	jq -e "any(.[]; .name == \"carol\" and .role == \"viewer\" and .must_change_password == true)" users &&
+	login carol Carol-pw-t0630 && location_is /password &&
+	http carol.jar GET /settings && status_is 303 && location_is /password &&
+	change_pw carol Carol-pw-t0630 Carol-pw-t0630-1 &&
+	http carol.jar GET /settings && status_is 403
 '
 
 test_expect_success 'users: change the role; the session sees it at once' '
@@ -429,8 +443,11 @@ test_expect_success 'users: set a password: the old sessions end, the new passwo
 		password=Carol-pw-t0630-2 confirm_password=Carol-pw-t0630-2 &&
 	done_is users password_set &&
 	http carol.jar GET / && status_is 303 && location_is "/login?next=/" &&
-	post_form x.jar /login username=carol password=Carol-pw-t0630 next=/ && status_is 401 &&
-	login carol Carol-pw-t0630-2 && http carol.jar GET / && status_is 200
+	post_form x.jar /login username=carol password=Carol-pw-t0630-1 next=/ && status_is 401 &&
+	# set by an admin for someone else: temporary, replaced at the next login
+	login carol Carol-pw-t0630-2 && location_is /password &&
+	change_pw carol Carol-pw-t0630-2 Carol-pw-t0630-4 &&
+	http carol.jar GET / && status_is 200
 '
 
 test_expect_success 'users: delete a user; its session ends' '
@@ -577,7 +594,8 @@ test_expect_success 'users: with another admin you may delete yourself: logged o
 	header Set-Cookie | grep -q "^portolan_session=;" &&
 	http boss.jar GET /settings && status_is 303 &&
 	"$PORTOLAN" user list | jq -e "map(.name) == [\"dora\", \"watcher\"]" &&
-	login dora Dora-pw-t0630 && http dora.jar GET "/settings?tab=users" && status_is 200 &&
+	login dora Dora-pw-t0630 && change_pw dora Dora-pw-t0630 Dora-pw-t0630-1 &&
+	http dora.jar GET "/settings?tab=users" && status_is 200 &&
 	! grep -q "<td>boss" body
 '
 

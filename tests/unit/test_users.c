@@ -252,11 +252,11 @@ static void set_password_revokes(void **state)
 	recommit(f, 1);
 
 	FAILS(f, ERR_INVAL, "password: must be at least 8 characters",
-	      store_user_set_password(f->t, "alice", "short", T0 + 5, &f->e));
+	      store_user_set_password(f->t, "alice", "short", 0, T0 + 5, &f->e));
 	FAILS(f, ERR_NOTFOUND, "no user 'carol'",
-	      store_user_set_password(f->t, "carol", "second-password", T0 + 5, &f->e));
+	      store_user_set_password(f->t, "carol", "second-password", 0, T0 + 5, &f->e));
 	OK(f, session_get(f, tok1, T0 + 5)); /* the refused change revoked nothing */
-	OK(f, store_user_set_password(f->t, "alice", "second-password", T0 + 5, &f->e));
+	OK(f, store_user_set_password(f->t, "alice", "second-password", 0, T0 + 5, &f->e));
 	recommit(f, 0);
 
 	OK(f, store_user_get(f->t, "alice", &f->u, &f->e));
@@ -270,6 +270,12 @@ static void set_password_revokes(void **state)
 	FAILS(f, ERR_NOTFOUND, "no such session", session_get(f, tok2, T0 + 5));
 	OK(f, session_get(f, tok3, T0 + 5));
 	assert_string_equal(f->s.user, "bob");
+	/* an admin's reset for someone else: a temporary password */
+	store_user_release(&f->u);
+	recommit(f, 1);
+	OK(f, store_user_set_password(f->t, "bob", "temporary-password", 1, T0 + 6, &f->e));
+	OK(f, store_user_get(f->t, "bob", &f->u, &f->e));
+	assert_int_equal(f->u.must_change_password, 1);
 }
 
 static void last_admin_protected(void **state)
@@ -325,7 +331,7 @@ static void ensure_default_once(void **state)
 	assert_int_equal(store_user_count(f->t), 1);
 
 	/* Any account at all, even without the name "admin", is enough. */
-	OK(f, store_user_set_password(f->t, "admin", "chosen-password", T0 + 2, &f->e));
+	OK(f, store_user_set_password(f->t, "admin", "chosen-password", 0, T0 + 2, &f->e));
 	add(f, "ops", "admin", "ops-password", 0);
 	OK(f, store_user_del(f->t, "admin", &f->e));
 	created = -1;
