@@ -686,10 +686,54 @@ static void handle_site(struct daemon *d, const struct http_request *req, struct
 	}
 }
 
+/* 1 for "localhost", "127.x.y.z", "::1" and "[::1]", with or without ":port". */
+static int loopback_name(const char *host)
+{
+	size_t n = strlen(host);
+	const char *colon = strrchr(host, ':');
+	if (host[0] == '[') {
+		const char *close = strchr(host, ']');
+		return close && (size_t)(close - host) == 4 && !strncmp(host, "[::1]", 5);
+	}
+	if (colon && strchr(host, ':') != colon)
+		return !strcmp(host, "::1"); /* a bare IPv6 address */
+	if (colon)
+		n = (size_t)(colon - host);
+	return (n == 9 && !strncasecmp(host, "localhost", 9)) ||
+	       (n > 4 && !strncmp(host, "127.", 4));
+}
+
+/*
+ * DNS rebinding: a web page whose name resolves to 127.0.0.1 reaches a
+ * daemon that listens there, with its own name in Host. A daemon on
+ * loopback answers a direct (proxy-less) loopback request only when Host
+ * is a loopback name; a proxy in front adds X-Forwarded-For.
+ */
+static int rebinding(struct daemon *d, const struct http_request *req)
+{
+	const char *host = http_header(req, "Host");
+	if (!host || http_header(req, "X-Forwarded-For") || http_header(req, "X-Forwarded-Host"))
+		return 0;
+	pthread_rwlock_rdlock(&d->settings_lock);
+	char *listen_host = NULL;
+	int port, on_loopback = !settings_parse_listen(d->settings->listen, &listen_host, &port) &&
+	                        loopback_name(listen_host);
+	pthread_rwlock_unlock(&d->settings_lock);
+	free(listen_host);
+	return on_loopback && !loopback_name(host);
+}
+
 void api_handle(const struct http_request *req, struct http_response *res, void *arg)
 {
 	struct daemon *d = arg;
 	const char *route;
+	if (rebinding(d, req)) {
+		reply_error(res, 421,
+		            "This daemon listens on loopback and answers only to localhost, "
+		            "127.0.0.1 or [::1] (or through a proxy)");
+		metrics_request(&d->metrics, "misdirected", res->status);
+		return;
+	}
 	struct auth_user session;
 	const struct auth_user *u = auth_session(d, req, &session) ? NULL : &session;
 	if (!strcmp(req->path, "/healthz")) {

@@ -69,7 +69,7 @@ test_expect_success 'idle and slow clients do not block others' '
 	idle = []
 	for i in range(50):
 	    s = socket.create_connection(("127.0.0.1", port))
-	    s.sendall(b"POST /api/v1/register HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+	    s.sendall(b"POST /api/v1/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{")
 	    idle.append(s)
 	t0 = time.time()
 	for i in range(20):
@@ -117,7 +117,7 @@ test_expect_success 'clients that leave before their reply do not wedge the daem
 	    s = socket.create_connection(("127.0.0.1", port))
 	    for i in range(10):
 	        body = json.dumps({"host": "gone", "container_name": "c%d-%d" % (k, i)}).encode()
-	        s.sendall(b"POST /api/v1/register HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+	        s.sendall(b"POST /api/v1/register HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
 	                  token.encode() + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
 	    s.close()
 	PY

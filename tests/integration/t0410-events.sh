@@ -90,7 +90,7 @@ test_expect_success LOOPBACK_ALIASES 'at most 256 subscribers; then 503, and roo
 	port, token = int(sys.argv[1]), sys.argv[2]
 	def subscribe(src):
 	    s = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(src, 0))
-	    s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
+	    s.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
 	    got = b""
 	    while b"retry: 3000" not in got:
 	        chunk = s.recv(4096)

@@ -637,6 +637,17 @@ test_expect_success 'API writes with a session need X-CSRF-Token; the Bearer tok
 
 # --- security headers --------------------------------------------------------------
 
+test_expect_success 'DNS rebinding: a loopback daemon answers only to loopback names (or a proxy)' '
+	code () { curl -s -o /dev/null -w "%{http_code}" "$@"; } &&
+	test "$(code -H "Host: evil.example:$PORT" "$BASE_URL/login")" = 421 &&
+	test "$(code -H "Host: evil.example" -d username=admin -d password=x "$BASE_URL/login")" = 421 &&
+	test "$(code -H "Host: localhost:$PORT" "$BASE_URL/login")" = 200 &&
+	test "$(code -H "Host: [::1]:$PORT" "$BASE_URL/login")" = 200 &&
+	test "$(code "$BASE_URL/login")" = 200 &&
+	# a proxy in front sends its public name and says so
+	test "$(code -H "Host: portolan.example" -H "X-Forwarded-For: 192.0.2.1" "$BASE_URL/login")" = 200
+'
+
 test_expect_success 'security headers on every kind of reply; UI pages run no inline script' '
 	for req in "- /api/v1/me -H" "- /api/v1/nope -H" "- /healthz" "- /api/v1/services" \
 		"- /login" "- /" "admin.jar /" "admin.jar /tiled_dash" "- /assets/style.css" \
