@@ -14,16 +14,14 @@
 #include "../common/xalloc.h"
 #include "../store/health.h"
 #include "../store/record.h"
+#include "curlget.h"
 #include "serve.h"
 #include "../common/banned.h"
 
 #define BODY_MAX    (64 * 1024) /* a status is all we need: read this much at most */
-#define MAX_REDIRS  5L
-#define USER_AGENT  "portolan/0.1.0"
-#define PROTOCOLS   "http,https"
-#define RESCAN_S    10.0 /* look for new or changed URLs this often */
-#define WAKE_MIN_S  1.0  /* and, when woken, at most this often */
-#define POLL_MAX_MS 1000 /* a stop is noticed within this even without a wakeup */
+#define RESCAN_S    10.0        /* look for new or changed URLs this often */
+#define WAKE_MIN_S  1.0         /* and, when woken, at most this often */
+#define POLL_MAX_MS 1000        /* a stop is noticed within this even without a wakeup */
 
 /* One URL to check; the list is sorted by (id, dir). */
 struct target {
@@ -283,27 +281,11 @@ static void set_running(struct health *h, int delta, int finished)
 
 static int configure(struct check *c, const struct knobs *k, int own_timeout)
 {
-	CURL *x = c->easy;
 	long timeout = own_timeout ? own_timeout : k->timeout;
-	int bad = curl_easy_setopt(x, CURLOPT_URL, c->url) ||
-	          curl_easy_setopt(x, CURLOPT_HTTPGET, 1L) ||
-	          curl_easy_setopt(x, CURLOPT_FOLLOWLOCATION, 1L) ||
-	          curl_easy_setopt(x, CURLOPT_MAXREDIRS, MAX_REDIRS) ||
-	          curl_easy_setopt(x, CURLOPT_SSL_VERIFYPEER, 1L) ||
-	          curl_easy_setopt(x, CURLOPT_SSL_VERIFYHOST, 2L) ||
-	          curl_easy_setopt(x, CURLOPT_USERAGENT, USER_AGENT) ||
-	          curl_easy_setopt(x, CURLOPT_WRITEFUNCTION, write_body) ||
-	          curl_easy_setopt(x, CURLOPT_WRITEDATA, c) ||
-	          curl_easy_setopt(x, CURLOPT_CONNECTTIMEOUT, timeout) ||
-	          curl_easy_setopt(x, CURLOPT_TIMEOUT, timeout) ||
-	          curl_easy_setopt(x, CURLOPT_PROTOCOLS_STR, PROTOCOLS) ||
-	          curl_easy_setopt(x, CURLOPT_REDIR_PROTOCOLS_STR, PROTOCOLS) ||
-	          curl_easy_setopt(x, CURLOPT_NOSIGNAL, 1L) ||
-	          curl_easy_setopt(x, CURLOPT_ERRORBUFFER, c->errbuf) ||
-	          /* each check is a new client's view, and no idle sockets linger between passes */
-	          curl_easy_setopt(x, CURLOPT_FORBID_REUSE, 1L) ||
-	          curl_easy_setopt(x, CURLOPT_PRIVATE, c);
-	return bad ? -1 : 0;
+	if (curlget_setup(c->easy, c->url, timeout, write_body, c, c->errbuf, c))
+		return -1;
+	/* each check is a new client's view, and no idle sockets linger between passes */
+	return curl_easy_setopt(c->easy, CURLOPT_FORBID_REUSE, 1L) ? -1 : 0;
 }
 
 static void start_check(struct health *h, struct target *t, const struct knobs *k)

@@ -16,12 +16,10 @@
 #include "../common/xalloc.h"
 #include "../store/icons.h"
 #include "../store/record.h"
+#include "curlget.h"
 #include "serve.h"
 #include "../common/banned.h"
 
-#define USER_AGENT  "portolan/0.1.0"
-#define PROTOCOLS   "http,https"
-#define MAX_REDIRS  5L
 #define RUNNING_MAX 4    /* icons are few and small: no need to hammer a CDN */
 #define RESCAN_S    60.0 /* look for names whose retry time has come this often */
 #define WAKE_MIN_S  1.0  /* and, when woken, at most this often */
@@ -331,25 +329,7 @@ static size_t write_body(char *ptr, size_t size, size_t nmemb, void *arg)
 
 static int configure(struct job *j, const struct knobs *k)
 {
-	CURL *x = j->easy;
-	long timeout = k->timeout;
-	int bad = curl_easy_setopt(x, CURLOPT_URL, j->urls[j->next]) ||
-	          curl_easy_setopt(x, CURLOPT_HTTPGET, 1L) ||
-	          curl_easy_setopt(x, CURLOPT_FOLLOWLOCATION, 1L) ||
-	          curl_easy_setopt(x, CURLOPT_MAXREDIRS, MAX_REDIRS) ||
-	          curl_easy_setopt(x, CURLOPT_SSL_VERIFYPEER, 1L) ||
-	          curl_easy_setopt(x, CURLOPT_SSL_VERIFYHOST, 2L) ||
-	          curl_easy_setopt(x, CURLOPT_USERAGENT, USER_AGENT) ||
-	          curl_easy_setopt(x, CURLOPT_WRITEFUNCTION, write_body) ||
-	          curl_easy_setopt(x, CURLOPT_WRITEDATA, j) ||
-	          curl_easy_setopt(x, CURLOPT_CONNECTTIMEOUT, timeout) ||
-	          curl_easy_setopt(x, CURLOPT_TIMEOUT, timeout) ||
-	          curl_easy_setopt(x, CURLOPT_PROTOCOLS_STR, PROTOCOLS) ||
-	          curl_easy_setopt(x, CURLOPT_REDIR_PROTOCOLS_STR, PROTOCOLS) ||
-	          curl_easy_setopt(x, CURLOPT_NOSIGNAL, 1L) ||
-	          curl_easy_setopt(x, CURLOPT_ERRORBUFFER, j->errbuf) ||
-	          curl_easy_setopt(x, CURLOPT_PRIVATE, j);
-	return bad ? -1 : 0;
+	return curlget_setup(j->easy, j->urls[j->next], k->timeout, write_body, j, j->errbuf, j);
 }
 
 /* Start the job's next candidate; -1 when it could not be started. */
