@@ -427,6 +427,22 @@ out:
 	return rc;
 }
 
+/* The commit named by commit_hex (already checked) and its tree. ERR_NOTFOUND, ERR_GIT. */
+static int commit_tree(struct hrepo *r, const char *commit_hex, git_commit **c, git_tree **tree,
+                       struct err *e)
+{
+	git_oid id;
+	git_oid_fromstr(&id, commit_hex);
+	int grc = git_commit_lookup(c, r->repo, &id); /* a non-commit object is ENOTFOUND too */
+	if (grc == GIT_ENOTFOUND) {
+		git_error_clear();
+		return err_set(e, ERR_NOTFOUND, "no commit '%s' in '%s'", commit_hex, r->dir);
+	}
+	if (grc < 0 || git_commit_tree(tree, *c) < 0)
+		return git_fail(e, "read commit", commit_hex);
+	return 0;
+}
+
 int store_history_file_at(const char *repo_dir, const char *commit_hex, const char *path,
                           struct buf *out, struct err *e)
 {
@@ -435,24 +451,14 @@ int store_history_file_at(const char *repo_dir, const char *commit_hex, const ch
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
 	git_tree_entry *te = NULL;
-	git_oid id;
 	int rc, grc;
 	if (!is_commit_hex(commit_hex))
 		return err_set(e, ERR_INVAL, "bad commit id '%.64s': not 40 lowercase hex digits",
 		               commit_hex ? commit_hex : "");
 	if ((rc = parts_split(&pp, path, e)) || (rc = repo_open(&r, repo_dir, e)))
 		goto out;
-	git_oid_fromstr(&id, commit_hex);
-	grc = git_commit_lookup(&c, r.repo, &id); /* a non-commit object is ENOTFOUND too */
-	if (grc == GIT_ENOTFOUND) {
-		git_error_clear();
-		rc = err_set(e, ERR_NOTFOUND, "no commit '%s' in '%s'", commit_hex, repo_dir);
+	if ((rc = commit_tree(&r, commit_hex, &c, &tree, e)))
 		goto out;
-	}
-	if (grc < 0 || git_commit_tree(&tree, c) < 0) {
-		rc = git_fail(e, "read commit", commit_hex);
-		goto out;
-	}
 	grc = git_tree_entry_bypath(&te, tree, path);
 	if (grc == GIT_ENOTFOUND || (grc == 0 && git_tree_entry_type(te) != GIT_OBJECT_BLOB)) {
 		git_error_clear();
@@ -525,24 +531,14 @@ int store_history_export(const char *repo_dir, const char *commit_hex, const cha
 	struct hrepo r = {0};
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
-	git_oid id;
-	int rc, grc;
+	int rc;
 	if (!is_commit_hex(commit_hex))
 		return err_set(e, ERR_INVAL, "bad commit id '%.64s': not 40 lowercase hex digits",
 		               commit_hex ? commit_hex : "");
 	if ((rc = repo_open(&r, repo_dir, e)))
 		goto out;
-	git_oid_fromstr(&id, commit_hex);
-	grc = git_commit_lookup(&c, r.repo, &id);
-	if (grc == GIT_ENOTFOUND) {
-		git_error_clear();
-		rc = err_set(e, ERR_NOTFOUND, "no commit '%s' in '%s'", commit_hex, repo_dir);
+	if ((rc = commit_tree(&r, commit_hex, &c, &tree, e)))
 		goto out;
-	}
-	if (grc < 0 || git_commit_tree(&tree, c) < 0) {
-		rc = git_fail(e, "read commit", commit_hex);
-		goto out;
-	}
 	struct export x = {&r, dir, 0, 0, e};
 	if (git_tree_walk(tree, GIT_TREEWALK_PRE, export_entry, &x) < 0 && !x.rc)
 		x.rc = git_fail(e, "read the tree of", commit_hex);
