@@ -152,8 +152,8 @@ int auth_login(struct daemon *d, const struct http_request *req, const char *nam
 		return rc;
 	}
 	/*
-	 * No throttle_success: one good login (any account, from the same NAT)
-	 * must not wipe the failures guessing another account; they age out.
+	 * A good login leaves the address's failures alone (throttle.h): one
+	 * login with any account must not wipe the guesses at another.
 	 */
 	memset(u, 0, sizeof(*u));
 	copy_name(u->name, user.name);

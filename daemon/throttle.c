@@ -152,17 +152,6 @@ int throttle_fail(struct throttle *t, const char *ip, int64_t now)
 	return locked;
 }
 
-void throttle_success(struct throttle *t, const char *ip)
-{
-	char key[THROTTLE_IP_MAX + 1];
-	key_of(key, ip);
-	pthread_mutex_lock(&t->lock);
-	struct entry *en = find(t, key);
-	if (en)
-		drop(t, (size_t)(en - t->v));
-	pthread_mutex_unlock(&t->lock);
-}
-
 size_t throttle_size(struct throttle *t)
 {
 	pthread_mutex_lock(&t->lock);

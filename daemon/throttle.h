@@ -2,7 +2,9 @@
  * Login throttling by client address, in memory (a restart forgets it).
  * An address that fails max_failures logins within window_s seconds is
  * locked out for lockout_s seconds; failures older than the window do not
- * count, and a success forgets the address. The table holds at most
+ * count. A successful login does not reset an address (one good login
+ * with any account must not wipe the failures guessing another): the
+ * failures age out. The table holds at most
  * max_entries addresses: when full, the one whose last activity is oldest
  * makes room, so a flood of addresses never grows memory. Addresses are
  * text (IPv4/IPv6); only their first THROTTLE_IP_MAX characters are the
@@ -41,8 +43,6 @@ int throttle_check(struct throttle *t, const char *ip, int64_t now, int64_t *ret
  * Failures while locked out do not extend the lockout.
  */
 int throttle_fail(struct throttle *t, const char *ip, int64_t now);
-/* Forget ip (a successful login). */
-void throttle_success(struct throttle *t, const char *ip);
 /* Number of addresses in the table (at most max_entries). */
 size_t throttle_size(struct throttle *t);
 

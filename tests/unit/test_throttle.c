@@ -1,6 +1,6 @@
 /*
  * Login throttling (daemon/throttle.h): the failure limit, the lockout and
- * its end, the sliding window, success, independent addresses, the bounded
+ * its end, the sliding window, independent addresses, the bounded
  * table and its eviction order, long addresses, concurrent use.
  * Run one case: ./test_throttle.t <name-glob>.
  */
@@ -88,23 +88,6 @@ static void window_slides(void **state)
 	throttle_free(t);
 }
 
-static void success_clears(void **state)
-{
-	(void)state;
-	struct throttle *t = fresh();
-	for (int i = 0; i < 9; i++)
-		throttle_fail(t, "192.0.2.1", T0);
-	assert_int_equal(throttle_size(t), 1);
-	throttle_success(t, "192.0.2.1");
-	assert_int_equal(throttle_size(t), 0);
-	for (int i = 0; i < 9; i++)
-		assert_int_equal(throttle_fail(t, "192.0.2.1", T0 + 1), 0);
-	assert_int_equal(throttle_check(t, "192.0.2.1", T0 + 1, NULL), 0);
-	throttle_success(t, "198.51.100.1"); /* unknown: nothing happens */
-	assert_int_equal(throttle_size(t), 1);
-	throttle_free(t);
-}
-
 static void addresses_independent(void **state)
 {
 	(void)state;
@@ -187,8 +170,6 @@ static void *hammer(void *arg)
 		snprintf(ip, sizeof(ip), "10.0.%d.%d", w->id, i % 300);
 		throttle_fail(w->t, ip, T0 + i);
 		throttle_check(w->t, ip, T0 + i, NULL);
-		if (i % 7 == 0)
-			throttle_success(w->t, ip);
 	}
 	return NULL;
 }
@@ -212,11 +193,10 @@ static void concurrent_use(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(tenth_failure_locks),   cmocka_unit_test(lockout_ends),
-	    cmocka_unit_test(window_slides),         cmocka_unit_test(success_clears),
-	    cmocka_unit_test(addresses_independent), cmocka_unit_test(table_bounded),
-	    cmocka_unit_test(eviction_takes_oldest), cmocka_unit_test(long_address_truncated),
-	    cmocka_unit_test(concurrent_use),
+	    cmocka_unit_test(tenth_failure_locks),    cmocka_unit_test(lockout_ends),
+	    cmocka_unit_test(window_slides),          cmocka_unit_test(addresses_independent),
+	    cmocka_unit_test(table_bounded),          cmocka_unit_test(eviction_takes_oldest),
+	    cmocka_unit_test(long_address_truncated), cmocka_unit_test(concurrent_use),
 	};
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
