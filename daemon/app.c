@@ -3,12 +3,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "../common/clock.h"
 #include "../common/fileio.h"
 #include "../common/log.h"
 #include "../common/xalloc.h"
 #include "../store/git.h"
 #include "../store/repo.h"
+#include "../store/import.h"
+#include "writer.h"
 #include "../common/banned.h"
 
 /* A store that has never seen a change: nothing in it, no journal. */
@@ -67,8 +71,14 @@ int app_open(struct app *a, const char *config, struct err *e)
 		if (!rc && n)
 			log_info("rebuilt the store from '%s': %zu services", a->repo, n);
 	} else if (!rc) {
+		/* Commits made by hand while we were down come in before we commit on top. */
+		struct app_import_result res;
+		if (app_import(a, NULL, NULL, &res, e) == ERR_STORE)
+			rc = ERR_STORE;
+		app_import_result_release(&res);
 		/* Resume what a crashed process left unmirrored. */
-		rc = store_mirror_drain(a->mirror, a->db, NULL, e);
+		if (!rc)
+			rc = store_mirror_drain(a->mirror, a->db, NULL, e);
 	}
 	free(lmdb);
 	free(lock);
@@ -84,4 +94,83 @@ void app_close(struct app *a)
 	free(a->config);
 	free(a->repo);
 	memset(a, 0, sizeof(*a));
+}
+
+struct import_job {
+	const struct store_mirror_import *mi;
+	int refuse;
+	size_t changed;
+};
+
+static int apply_import(struct store_txn *t, void *ctx, struct err *e)
+{
+	struct import_job *j = ctx;
+	if (j->refuse)
+		return store_mirror_refuse(t, j->mi, e);
+	return store_mirror_import_apply(t, j->mi, (int64_t)time(NULL), &j->changed, e);
+}
+
+static int run_job(struct app *a, struct writer *w, struct import_job *j, struct err *e)
+{
+	if (w)
+		return writer_submit(w, apply_import, j, e);
+	struct store_txn *t;
+	int rc = store_txn_begin(a->db, 1, &t, e);
+	if (rc)
+		return rc;
+	rc = apply_import(t, j, e);
+	return rc ? (store_txn_abort(t), rc) : store_txn_commit(t, e);
+}
+
+void app_import_result_release(struct app_import_result *r)
+{
+	free(r->problems);
+	free(r->author);
+	memset(r, 0, sizeof(*r));
+}
+
+int app_import(struct app *a, struct writer *w, const char *fetched, struct app_import_result *res,
+               struct err *e)
+{
+	struct store_mirror_import mi;
+	struct buf problems;
+	buf_init(&problems, 0);
+	memset(res, 0, sizeof(*res));
+	double t0 = clock_mono_s();
+	int rc = store_mirror_check(a->mirror, a->db, fetched, &mi, &problems, e);
+	snprintf(res->rev, sizeof(res->rev), "%s", mi.rev);
+	struct import_job job = {&mi, 0, 0};
+	if (rc == ERR_INVAL && mi.rev[0]) {
+		/* refused whole: say why, file by file, and do not try this commit again */
+		res->outcome = APP_IMPORT_REFUSED;
+		res->problems = buf_detach(&problems, NULL);
+		log_error("git import: refused %.7s (%s): nothing applied", mi.rev,
+		          mi.from_head ? "committed in the repo" : "fetched");
+		for (char *line = res->problems, *end; line && *line; line = end) {
+			end = strchr(line, '\n');
+			log_error("git import: %.*s", end ? (int)(end - line) : (int)strlen(line),
+			          line);
+			end = end ? end + 1 : NULL;
+		}
+		job.refuse = 1;
+		rc = run_job(a, w, &job, e);
+	} else if (!rc && mi.plan) {
+		res->author = xstrdup(store_import_author(mi.plan));
+		res->files = store_import_nfiles(mi.plan);
+		rc = run_job(a, w, &job, e);
+		res->changed = job.changed;
+		res->outcome = rc ? APP_IMPORT_NONE : APP_IMPORT_DONE;
+		res->seconds = clock_mono_s() - t0;
+		if (!rc)
+			log_info("git import: %.7s by %s (%s): %zu files, %zu services changed in "
+			         "%.0f ms",
+			         mi.rev, res->author,
+			         mi.from_head ? "committed in the repo" : "fetched", res->files,
+			         res->changed, res->seconds * 1000);
+	}
+	if (rc)
+		log_error("git import: %s", e->msg);
+	store_mirror_import_release(&mi);
+	buf_release(&problems);
+	return rc;
 }

@@ -27,4 +27,28 @@ void app_close(struct app *a);
 /* Load the repo and rebuild LMDB from it; problems (file:line:col) go to stderr. */
 int app_rebuild(struct app *a, size_t *nservices, struct err *e);
 
+/* What app_import did. */
+enum { APP_IMPORT_NONE, APP_IMPORT_DONE, APP_IMPORT_REFUSED };
+struct app_import_result {
+	int outcome;
+	char rev[41];   /* the outside commit looked at ("" when none) */
+	char *author;   /* its author (DONE) */
+	char *problems; /* file:line:col lines (REFUSED) */
+	size_t files, changed;
+	double seconds;
+};
+void app_import_result_release(struct app_import_result *r);
+
+struct writer;
+/*
+ * Import commits made outside (store/import.h): by hand in the repo, else
+ * the commit fetched (NULL: none), e.g. "refs/remotes/origin/main". The
+ * change goes through w (NULL: a transaction of its own, for start-up and
+ * the CLI). A refused commit is logged with file:line and remembered;
+ * returns 0 then (res->outcome says it), an error only when the store or
+ * the repo failed.
+ */
+int app_import(struct app *a, struct writer *w, const char *fetched, struct app_import_result *res,
+               struct err *e);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "../common/clock.h"
 #include "../common/log.h"
+#include "../store/gitremote.h"
 #include "../common/xalloc.h"
 #include "../common/banned.h"
 
@@ -72,14 +73,56 @@ static void wake_mirror(void *arg)
 	publish_change(d, seq);
 }
 
-static void run_mirror(struct daemon *d)
+/*
+ * Bring in commits made outside: by hand in the repo (looked for before
+ * every drain, so the mirror never commits on top of one unseen), or
+ * fetched (fetched = the remote's ref). Not once the writer is stopping.
+ */
+static void import_outside(struct daemon *d, const char *fetched)
+{
+	struct app_import_result res;
+	struct err e = {0};
+	pthread_mutex_lock(&d->import_lock);
+	if (d->imports_open) {
+		app_import(&d->app, d->writer, fetched, &res, &e);
+		gitsync_note_import(d->gitsync, &res);
+		if (res.outcome == APP_IMPORT_DONE) /* a hand commit may need no commit of ours */
+			gitsync_committed(d->gitsync);
+		app_import_result_release(&res);
+	}
+	pthread_mutex_unlock(&d->import_lock);
+}
+
+static void drain(struct daemon *d, int *commits)
 {
 	struct err e = {0};
-	double t0 = clock_mono_s();
-	int commits = 0;
-	if (store_mirror_drain(d->app.mirror, d->app.db, &commits, &e))
+	int n = 0;
+	if (store_mirror_drain(d->app.mirror, d->app.db, &n, &e))
 		log_error("git mirror: %s",
 		          e.msg); /* the cursor stays; retried on the next write */
+	*commits += n;
+}
+
+static void run_mirror(struct daemon *d)
+{
+	double t0 = clock_mono_s();
+	int commits = 0;
+	import_outside(d, NULL);
+	drain(d, &commits);
+	if (gitsync_take_fetched(d->gitsync)) {
+		import_outside(d, STORE_REMOTE_REF);
+		drain(d, &commits); /* the imported changes, and the merge commit */
+	}
+	if (gitsync_take_check(d->gitsync)) {
+		size_t n = 0;
+		struct buf paths;
+		buf_init(&paths, 0);
+		if (!store_mirror_uncommitted(d->app.mirror, &n, &paths, NULL))
+			gitsync_note_uncommitted(d->gitsync, n, paths.data);
+		buf_release(&paths);
+	}
+	if (commits)
+		gitsync_committed(d->gitsync);
 	pthread_mutex_lock(&d->mirror_lock);
 	d->mirror_seconds += clock_mono_s() - t0;
 	d->mirror_runs++;
@@ -234,6 +277,7 @@ int serve_main(const char *config, int argc, char **argv)
 	pthread_rwlock_init(&d.settings_lock, NULL);
 	pthread_mutex_init(&d.mirror_lock, NULL);
 	pthread_cond_init(&d.mirror_wake, NULL);
+	pthread_mutex_init(&d.import_lock, NULL);
 	metrics_init(&d.metrics);
 	d.events = events_new(); /* before anything that publishes */
 	if (log_open_file(log_path, 10u << 20, 4))
@@ -258,6 +302,10 @@ int serve_main(const char *config, int argc, char **argv)
 		fprintf(stderr, "serve: %s\n", e.msg);
 		goto out;
 	}
+	d.imports_open = 1;
+	/* before the mirror thread, which reads d.gitsync */
+	if (gitsync_start(&d.gitsync, &d, &e))
+		log_error("%s: no git sync", e.msg);
 	pthread_create(&d.mirror_thread, NULL, mirror_main, &d);
 	if (health_start(&d.health, &d, &e))
 		log_error("%s: no URL health checks", e.msg);
@@ -273,13 +321,17 @@ int serve_main(const char *config, int argc, char **argv)
 	http_stop(d.http); /* finishes in-flight requests, whose writes the writer completes */
 	/* The checker submits results: it stops before the writer. */
 	health_stop(d.health);
-	icons_stop(d.icons); /* like the checker: it submits to the writer */
+	icons_stop(d.icons);                /* like the checker: it submits to the writer */
+	pthread_mutex_lock(&d.import_lock); /* an import in progress finishes first */
+	d.imports_open = 0;
+	pthread_mutex_unlock(&d.import_lock);
 	writer_stop(d.writer);
 	pthread_mutex_lock(&d.mirror_lock);
 	d.mirror_stop = 1;
 	pthread_cond_signal(&d.mirror_wake);
 	pthread_mutex_unlock(&d.mirror_lock);
 	pthread_join(d.mirror_thread, NULL);
+	gitsync_stop(d.gitsync); /* after the mirror thread, which calls it; pushes at next start */
 	log_info("stopped");
 out:
 	sitegen_stop(d.sitegen); /* renders what the last writes changed */

@@ -17,6 +17,7 @@
 #include "icons.h"
 #include "metrics.h"
 #include "settings.h"
+#include "gitsync.h"
 #include "sitegen.h"
 #include "throttle.h"
 #include "ui.h"
@@ -38,6 +39,10 @@ struct daemon {
 	int mirror_stop;
 	double mirror_seconds; /* total time spent committing to git */
 	unsigned long long mirror_runs;
+	/* GitOps (gitsync.h); imports run on the mirror thread while imports_open */
+	struct gitsync *gitsync;
+	pthread_mutex_t import_lock;
+	int imports_open;
 	/* the static site: re-rendered after writes, debounced, on its own thread */
 	struct sitegen *sitegen;
 	/* the URL health checker (health.h): submits results to the writer */

@@ -18,6 +18,7 @@
 #include "../common/fileio.h"
 #include "../common/log.h"
 #include "../common/xalloc.h"
+#include "../store/gitremote.h"
 #include "../store/merge.h"
 #include "../store/validate.h"
 #include "../store/yaml.h"
@@ -41,6 +42,7 @@ enum kind {
 	K_LISTEN,
 	K_CONFIG,       /* reported only: the dir settings_load was given */
 	K_ICON_SOURCES, /* "none" or http(s) URL templates ending in {name}.svg|png|webp */
+	K_GIT_REMOTE,   /* a path, file://, ssh:// or https:// (store_remote_check_url) */
 };
 
 struct desc {
@@ -139,6 +141,23 @@ static const struct desc descs[SETTINGS_NKEYS] = {
     [SETTINGS_ICON_FETCH_TIMEOUT] = {"icon_fetch_timeout", "ICON_FETCH_TIMEOUT", K_INT,
                                      OFF(icon_fetch_timeout), 10, NULL, 1, 120,
                                      "Seconds an icon download may take (1-120)."},
+    [SETTINGS_GIT_REMOTE] = {"git_remote", "GIT_REMOTE", K_GIT_REMOTE, OFF(git_remote), 0, NULL, 0,
+                             0,
+                             "Remote the inventory repo is pushed to after each commit and\n"
+                             "fetched from every git_sync_interval: an absolute path, file://,\n"
+                             "ssh:// (key in git_ssh_key) or https:// (token in GIT_TOKEN).\n"
+                             "Commits found there are merged into the inventory. Unset: none."},
+    [SETTINGS_GIT_SYNC_INTERVAL] = {"git_sync_interval", "GIT_SYNC_INTERVAL", K_INT,
+                                    OFF(git_sync_interval), 300, NULL, 1, 86400,
+                                    "Seconds between fetches from git_remote, and between looks\n"
+                                    "for commits made by hand in the inventory repo (1-86400)."},
+    [SETTINGS_GIT_SSH_KEY] = {"git_ssh_key", "GIT_SSH_KEY", K_PATH, OFF(git_ssh_key), 0,
+                              "ssh/id_ed25519", 0, 0,
+                              "Private key for an ssh:// git_remote (its .pub beside it);\n"
+                              "a relative path is taken from the config dir."},
+    [SETTINGS_GIT_TOKEN] = {"git_token", "GIT_TOKEN", K_SECRET, OFF(git_token), 0, NULL, 0, 0,
+                            "Token for an https:// git_remote (sent as the password of basic\n"
+                            "auth). Best given in the environment; never logged or shown."},
 };
 
 /* A parsed value: i for the int-like kinds, s (malloc'd) for the others. */
@@ -160,12 +179,18 @@ static char **str_field(struct settings *s, const struct desc *d)
 static int is_string_kind(enum kind k)
 {
 	return k == K_TOKEN || k == K_SECRET || k == K_URL || k == K_PATH || k == K_LISTEN ||
-	       k == K_CONFIG || k == K_ICON_SOURCES;
+	       k == K_CONFIG || k == K_ICON_SOURCES || k == K_GIT_REMOTE;
 }
 
 static int is_hidden(enum kind k)
 {
 	return k == K_TOKEN || k == K_SECRET;
+}
+
+/* Whether a rejected value may be quoted back: not a secret, nor a URL that may hold one. */
+static int may_echo(enum kind k)
+{
+	return !is_hidden(k) && k != K_GIT_REMOTE;
 }
 
 static void warn(struct settings *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -317,6 +342,13 @@ static int parse_value(const struct desc *d, const char *config_dir, const char 
 			return out->s = xstrdup(t), 0;
 		snprintf(why, why_size, "must be an http:// or https:// URL");
 		return -1;
+	case K_GIT_REMOTE: {
+		struct err e = {0};
+		if (strlen(t) <= 2048 && !store_remote_check_url(t, &e))
+			return out->s = xstrdup(t), 0;
+		snprintf(why, why_size, "%.150s", e.msg);
+		return -1;
+	}
 	case K_PATH:
 		if (!check_text(text, 1, SETTINGS_TEXT_MAX)) {
 			out->s = text[0] == '/' ? xstrdup(text) : join_path(config_dir, text);
@@ -529,7 +561,7 @@ static void yaml_entry(struct settings *s, const struct store_yaml_doc *doc, con
 		set_value(s, k, val, SETTINGS_YAML);
 	} else {
 		char *fb = fallback_text(s, k);
-		if (text && !is_hidden(d->kind))
+		if (text && may_echo(d->kind))
 			store_yaml_doc_errf(doc, loc, &e, "invalid %s '%.100s': %s; %s", key, text,
 			                    whybuf, fb);
 		else
@@ -605,7 +637,7 @@ static void load_env(struct settings *s, const char *(*getenv_fn)(const char *))
 			continue;
 		}
 		char *fb = fallback_text(s, k);
-		if (is_hidden(d->kind))
+		if (!may_echo(d->kind))
 			warn(s, "invalid %s in the environment: %s; %s", d->env, why, fb);
 		else
 			warn(s, "invalid %s '%.100s' in the environment: %s; %s", d->env, text, why,
@@ -879,7 +911,7 @@ int settings_override(struct settings *s, const char *name, const char *value, s
 	struct val v;
 	char why[160];
 	if (parse_value(d, s->config_dir, value, &v, why, sizeof(why))) {
-		if (is_hidden(d->kind))
+		if (!may_echo(d->kind))
 			return err_set(e, ERR_INVAL, "invalid %s: %s", d->key, why);
 		return err_set(e, ERR_INVAL, "invalid %s '%.100s': %s", d->key, value, why);
 	}

@@ -49,6 +49,10 @@ enum settings_key {
 	SETTINGS_ICON_SOURCES,
 	SETTINGS_ICON_RETRY_AFTER,
 	SETTINGS_ICON_FETCH_TIMEOUT,
+	SETTINGS_GIT_REMOTE,
+	SETTINGS_GIT_SYNC_INTERVAL,
+	SETTINGS_GIT_SSH_KEY,
+	SETTINGS_GIT_TOKEN,
 	SETTINGS_NKEYS
 };
 
@@ -78,6 +82,10 @@ struct settings {
 	int icon_retry_after;   /* ICON_RETRY_AFTER, seconds before a failed icon is tried again,
 	                           86400 */
 	int icon_fetch_timeout; /* ICON_FETCH_TIMEOUT, seconds, 10, 1..120 */
+	char *git_remote;       /* GIT_REMOTE; NULL = no remote */
+	int git_sync_interval;  /* GIT_SYNC_INTERVAL, seconds, 300, 1..86400 */
+	char *git_ssh_key;      /* GIT_SSH_KEY, default <config>/ssh/id_ed25519 */
+	char *git_token;        /* GIT_TOKEN; NULL = none; never shown */
 
 	enum settings_source source[SETTINGS_NKEYS];
 	char **warnings; /* every problem found while loading, as logged */

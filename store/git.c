@@ -573,14 +573,15 @@ static int prepare_commit(struct store_git *g, const char *name, const char *ema
  * survives it.)
  */
 static int make_commit(struct store_git *g, const git_oid *tree_id, git_commit *parent,
-                       const git_signature *sig, const char *message, git_oid *out, struct err *e)
+                       git_commit *merged, const git_signature *sig, const char *message,
+                       git_oid *out, struct err *e)
 {
 	git_tree *tree = NULL;
-	const git_commit *parents[1] = {parent};
+	const git_commit *parents[2] = {parent, merged};
 	int rc = 0;
 	if (git_tree_lookup(&tree, g->repo, tree_id) < 0 ||
-	    git_commit_create(out, g->repo, NULL, sig, sig, NULL, message, tree, parent ? 1 : 0,
-	                      parents) < 0) {
+	    git_commit_create(out, g->repo, NULL, sig, sig, NULL, message, tree,
+	                      parent ? (merged ? 2 : 1) : 0, parents) < 0) {
 		rc = git_fail(e, ERR_GIT, "commit", g->workdir);
 		goto out;
 	}
@@ -619,35 +620,59 @@ static int stage_nth_file(struct store_git *g, const void *items, size_t i, stru
 }
 
 static int commit_staged(struct store_git *g, stage_fn stage, const void *items, size_t n,
-                         const char *author_name, const char *author_email, const char *message,
-                         int *committed, char *commit_hex, struct err *e);
+                         const char *merge_hex, const char *author_name, const char *author_email,
+                         const char *message, int *committed, char *commit_hex, struct err *e);
 
 int store_git_commit_paths(struct store_git *g, const char *const *paths, size_t npaths,
                            const char *author_name, const char *author_email, const char *message,
                            int *committed, char *commit_hex, struct err *e)
 {
-	return commit_staged(g, stage_nth_path, paths, npaths, author_name, author_email, message,
-	                     committed, commit_hex, e);
+	return commit_staged(g, stage_nth_path, paths, npaths, NULL, author_name, author_email,
+	                     message, committed, commit_hex, e);
 }
 
 int store_git_commit_files(struct store_git *g, const struct store_git_file *files, size_t nfiles,
                            const char *author_name, const char *author_email, const char *message,
                            int *committed, char *commit_hex, struct err *e)
 {
-	return commit_staged(g, stage_nth_file, files, nfiles, author_name, author_email, message,
-	                     committed, commit_hex, e);
+	return commit_staged(g, stage_nth_file, files, nfiles, NULL, author_name, author_email,
+	                     message, committed, commit_hex, e);
+}
+
+int store_git_commit_merge(struct store_git *g, const struct store_git_file *files, size_t nfiles,
+                           const char *merge_hex, const char *author_name, const char *author_email,
+                           const char *message, char *commit_hex, struct err *e)
+{
+	if (!merge_hex)
+		return err_set(e, ERR_INVAL, "cannot merge into '%s': no commit named", g->workdir);
+	return commit_staged(g, stage_nth_file, files, nfiles, merge_hex, author_name, author_email,
+	                     message, NULL, commit_hex, e);
+}
+
+static int lookup_commit(struct store_git *g, const char *hex, git_commit **out, struct err *e)
+{
+	git_oid id;
+	*out = NULL;
+	if (git_oid_fromstr(&id, hex) < 0)
+		return err_set(e, ERR_INVAL, "bad commit id '%s'", hex);
+	int grc = git_commit_lookup(out, g->repo, &id);
+	if (grc == GIT_ENOTFOUND)
+		return git_fail(e, ERR_NOTFOUND, "find commit", hex);
+	return grc < 0 ? git_fail(e, ERR_GIT, "read commit", hex) : 0;
 }
 
 static int commit_staged(struct store_git *g, stage_fn stage, const void *items, size_t n,
-                         const char *author_name, const char *author_email, const char *message,
-                         int *committed, char *commit_hex, struct err *e)
+                         const char *merge_hex, const char *author_name, const char *author_email,
+                         const char *message, int *committed, char *commit_hex, struct err *e)
 {
 	git_signature *sig = NULL;
 	git_buf msg = GIT_BUF_INIT;
-	git_commit *head = NULL;
+	git_commit *head = NULL, *merged = NULL;
 	git_oid tree_id, commit_id;
 	int rc, staging = 0, made = 0;
 	if ((rc = prepare_commit(g, author_name, author_email, message, &sig, &msg, e)))
+		goto out;
+	if (merge_hex && (rc = lookup_commit(g, merge_hex, &merged, e)))
 		goto out;
 	if (git_index_read(g->index, 0) < 0) {
 		rc = git_fail(e, ERR_GIT, "read index of", g->workdir);
@@ -676,9 +701,14 @@ static int commit_staged(struct store_git *g, stage_fn stage, const void *items,
 		goto out;
 	}
 	staging = 0;
-	if (head ? !git_oid_equal(&tree_id, git_commit_tree_id(head))
-	         : git_index_entrycount(g->index) > 0) {
-		if ((rc = make_commit(g, &tree_id, head, sig, msg.ptr, &commit_id, e)))
+	if (merged && !head) {
+		rc = err_set(e, ERR_INVAL, "cannot merge into '%s': no commits yet", g->workdir);
+		goto out;
+	}
+	/* A merge is recorded even when it changes no file: it joins two histories. */
+	if (merged || (head ? !git_oid_equal(&tree_id, git_commit_tree_id(head))
+	                    : git_index_entrycount(g->index) > 0)) {
+		if ((rc = make_commit(g, &tree_id, head, merged, sig, msg.ptr, &commit_id, e)))
 			goto out;
 		made = 1;
 		if (commit_hex)
@@ -691,6 +721,7 @@ out:
 	/* Drop what a failed batch half-staged; the next call restages from the work tree. */
 	if (rc && staging)
 		git_index_read(g->index, 1);
+	git_commit_free(merged);
 	git_commit_free(head);
 	git_buf_dispose(&msg);
 	git_signature_free(sig);
@@ -759,4 +790,176 @@ out:
 	git_tree_free(to);
 	git_tree_free(from);
 	return rc;
+}
+
+/* The commit id of revision spec in *id. */
+static int resolve_commit(struct store_git *g, const char *spec, git_oid *id, struct err *e)
+{
+	git_object *obj = NULL, *commit = NULL;
+	int grc = git_revparse_single(&obj, g->repo, spec), rc = 0;
+	if (grc == GIT_ENOTFOUND)
+		rc = git_fail(e, ERR_NOTFOUND, "find revision", spec);
+	else if (grc == GIT_EINVALIDSPEC || grc == GIT_EAMBIGUOUS)
+		rc = git_fail(e, ERR_INVAL, "parse revision", spec);
+	else if (grc < 0 || git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0)
+		rc = git_fail(e, ERR_GIT, "read revision", spec);
+	else
+		git_oid_cpy(id, git_object_id(commit));
+	git_object_free(commit);
+	git_object_free(obj);
+	return rc;
+}
+
+int store_git_resolve(struct store_git *g, const char *spec, char *hex, struct err *e)
+{
+	git_oid id;
+	int rc = resolve_commit(g, spec, &id, e);
+	if (!rc)
+		git_oid_tostr(hex, STORE_GIT_HEX_SIZE, &id);
+	return rc;
+}
+
+int store_git_merge_base(struct store_git *g, const char *a, const char *b, char *hex,
+                         struct err *e)
+{
+	git_oid x, y, base;
+	int rc = resolve_commit(g, a, &x, e);
+	if (!rc)
+		rc = resolve_commit(g, b, &y, e);
+	if (rc)
+		return rc;
+	int grc = git_merge_base(&base, g->repo, &x, &y);
+	if (grc == GIT_ENOTFOUND) {
+		git_error_clear();
+		return err_set(e, ERR_NOTFOUND, "'%s' and '%s' share no history", a, b);
+	}
+	if (grc < 0)
+		return git_fail(e, ERR_GIT, "find merge base in", g->workdir);
+	git_oid_tostr(hex, STORE_GIT_HEX_SIZE, &base);
+	return 0;
+}
+
+int store_git_contains(struct store_git *g, const char *commit, const char *ancestor, struct err *e)
+{
+	git_oid x, y;
+	int rc = resolve_commit(g, commit, &x, e);
+	if (!rc)
+		rc = resolve_commit(g, ancestor, &y, e);
+	if (rc)
+		return -rc;
+	if (git_oid_equal(&x, &y))
+		return 1;
+	int grc = git_graph_descendant_of(g->repo, &x, &y);
+	if (grc < 0)
+		return -git_fail(e, ERR_GIT, "walk history of", g->workdir);
+	return grc;
+}
+
+int store_git_read_file(struct store_git *g, const char *rev, const char *path, size_t max,
+                        struct buf *out, struct err *e)
+{
+	git_object *obj = NULL, *tree = NULL;
+	git_tree_entry *te = NULL;
+	git_blob *blob = NULL;
+	int rc = 0;
+	if (git_revparse_single(&obj, g->repo, rev) < 0 ||
+	    git_object_peel(&tree, obj, GIT_OBJECT_TREE) < 0) {
+		rc = git_fail(e, ERR_NOTFOUND, "find revision", rev);
+		goto out;
+	}
+	int grc = git_tree_entry_bypath(&te, (git_tree *)tree, path);
+	if (grc == GIT_ENOTFOUND || (!grc && git_tree_entry_type(te) != GIT_OBJECT_BLOB)) {
+		git_error_clear();
+		rc = err_set(e, ERR_NOTFOUND, "no file '%s' in %s", path, rev);
+		goto out;
+	}
+	if (grc < 0 || git_blob_lookup(&blob, g->repo, git_tree_entry_id(te)) < 0) {
+		rc = git_fail(e, ERR_GIT, "read file", path);
+		goto out;
+	}
+	size_t len = (size_t)git_blob_rawsize(blob);
+	if (len > max) {
+		rc = err_set(e, ERR_TOOBIG, "'%s' in %s is larger than %zu bytes", path, rev, max);
+		goto out;
+	}
+	buf_add(out, git_blob_rawcontent(blob), len);
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(te);
+	git_object_free(tree);
+	git_object_free(obj);
+	return rc;
+}
+
+int store_git_commit_info(struct store_git *g, const char *rev, char **author, char **summary,
+                          struct err *e)
+{
+	git_oid id;
+	git_commit *c = NULL;
+	int rc = resolve_commit(g, rev, &id, e);
+	if (rc)
+		return rc;
+	if (git_commit_lookup(&c, g->repo, &id) < 0)
+		return git_fail(e, ERR_GIT, "read commit", rev);
+	const git_signature *a = git_commit_author(c);
+	const char *s = git_commit_summary(c);
+	if (author)
+		*author = xstrdup(a && a->name && *a->name ? a->name : "unknown");
+	if (summary)
+		*summary = xstrdup(s ? s : "");
+	git_commit_free(c);
+	return 0;
+}
+
+int store_git_worktree_changes(struct store_git *g, const char *path,
+                               int (*cb)(const char *path, void *arg), void *arg, struct err *e)
+{
+	git_status_options opts;
+	git_status_list *list = NULL;
+	char *spec = path ? xstrdup(path) : NULL;
+	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
+	opts.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
+	opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES | GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH;
+	if (spec) {
+		opts.pathspec.strings = &spec;
+		opts.pathspec.count = 1;
+	}
+	int rc = 0;
+	/* The index on disk may be newer than ours (a commit made by hand). */
+	if (git_index_read(g->index, 0) < 0 || git_status_list_new(&list, g->repo, &opts) < 0) {
+		rc = git_fail(e, ERR_GIT, "read the status of", g->workdir);
+		goto out;
+	}
+	for (size_t i = 0, n = git_status_list_entrycount(list); i < n && !rc; i++) {
+		const git_status_entry *s = git_status_byindex(list, i);
+		if (!(s->status & (GIT_STATUS_WT_MODIFIED | GIT_STATUS_WT_DELETED |
+		                   GIT_STATUS_WT_TYPECHANGE | GIT_STATUS_WT_RENAMED)) ||
+		    !s->index_to_workdir)
+			continue;
+		rc = cb(s->index_to_workdir->old_file.path, arg);
+	}
+out:
+	git_status_list_free(list);
+	free(spec);
+	return rc;
+}
+
+int store_git_worktree_dirty(struct store_git *g, const char *path)
+{
+	char *full = xasprintf("%s/%s", g->workdir, path);
+	struct buf bytes;
+	buf_init(&bytes, 0);
+	int dirty = 0;
+	if (!fileio_read(full, &bytes, NULL)) {
+		const git_index_entry *en = NULL;
+		git_oid id;
+		/* the index on disk may be newer than ours (a commit made by hand) */
+		if (git_index_read(g->index, 0) == 0)
+			en = git_index_get_bypath(g->index, path, 0);
+		dirty = !en || git_odb_hash(&id, bytes.data, bytes.len, GIT_OBJECT_BLOB) < 0 ||
+		        !git_oid_equal(&id, &en->id);
+	}
+	buf_release(&bytes);
+	free(full);
+	return dirty;
 }

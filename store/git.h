@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 
+#include "../common/buf.h"
 #include "../common/err.h"
 
 /* Hex commit id plus NUL. */
@@ -72,6 +73,16 @@ int store_git_commit_files(struct store_git *g, const struct store_git_file *fil
                            const char *author_name, const char *author_email, const char *message,
                            int *committed, char *commit_hex, struct err *e);
 
+/*
+ * Like store_git_commit_files, but the commit gets a second parent,
+ * merge_hex, and is made even when its tree equals HEAD's: it records
+ * that the other history is now part of this one. ERR_NOTFOUND for an
+ * unknown merge_hex, ERR_INVAL before the first commit.
+ */
+int store_git_commit_merge(struct store_git *g, const struct store_git_file *files, size_t nfiles,
+                           const char *merge_hex, const char *author_name, const char *author_email,
+                           const char *message, char *commit_hex, struct err *e);
+
 /* Copy HEAD's commit id (STORE_GIT_HEX_SIZE bytes); ERR_NOTFOUND if no commits yet. */
 int store_git_head(struct store_git *g, char *hex, struct err *e);
 
@@ -85,6 +96,38 @@ int store_git_head(struct store_git *g, char *hex, struct err *e);
 int store_git_diff_paths(struct store_git *g, const char *from_hex, const char *to_hex,
                          int (*cb)(const char *path, int exists, void *arg), void *arg,
                          struct err *e);
+
+/* The commit id (STORE_GIT_HEX_SIZE bytes) of any revision ("HEAD", a ref, a hex id). */
+int store_git_resolve(struct store_git *g, const char *spec, char *hex, struct err *e);
+/* The best common ancestor of two revisions; ERR_NOTFOUND when they share no history. */
+int store_git_merge_base(struct store_git *g, const char *a, const char *b, char *hex,
+                         struct err *e);
+/* 1 if ancestor is commit or one of its ancestors, 0 if not, -ERR_* on failure. */
+int store_git_contains(struct store_git *g, const char *commit, const char *ancestor,
+                       struct err *e);
+/*
+ * Append the bytes of path in revision rev to out. ERR_NOTFOUND when there
+ * is no such file (or revision), ERR_TOOBIG above max bytes, ERR_GIT.
+ */
+int store_git_read_file(struct store_git *g, const char *rev, const char *path, size_t max,
+                        struct buf *out, struct err *e);
+/* A commit's author name and first line (malloc'd; either pointer may be NULL). */
+int store_git_commit_info(struct store_git *g, const char *rev, char **author, char **summary,
+                          struct err *e);
+/*
+ * Call cb(path) for every tracked file whose work-tree copy differs from
+ * the index (edited or deleted by hand, not committed); path NULL = all,
+ * else only that file. Stops at cb's first nonzero value.
+ */
+int store_git_worktree_changes(struct store_git *g, const char *path,
+                               int (*cb)(const char *path, void *arg), void *arg, struct err *e);
+
+/*
+ * 1 when the work-tree file at path holds bytes the index does not: an
+ * edit nobody committed (or a file nobody added). 0 when it matches or is
+ * missing.
+ */
+int store_git_worktree_dirty(struct store_git *g, const char *path);
 
 /* Work tree path, as given to store_git_open. */
 const char *store_git_workdir(const struct store_git *g);

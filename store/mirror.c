@@ -6,12 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/buf.h"
+#include "../common/clock.h"
 #include "../common/fileio.h"
+#include "../common/log.h"
 #include "../common/xalloc.h"
 #include "git.h"
+#include "import.h"
 #include "naming.h"
 #include "yaml.h"
 #include "../common/banned.h"
@@ -329,11 +333,45 @@ static int render_batch(struct store_txn *t, struct batch *b, struct err *e)
 	return rc;
 }
 
+/*
+ * Someone edited the file by hand and did not commit: the store never
+ * imported that edit (only commits are imported), and writing the file now
+ * would lose it. Keep a copy under .git and say where.
+ */
+static void keep_uncommitted(struct store_mirror *m, const char *rel)
+{
+	if (!store_git_worktree_dirty(m->git, rel))
+		return;
+	char *full = xasprintf("%s/%s", m->repo, rel);
+	char *name = xstrdup(rel);
+	for (char *p = name; *p; p++)
+		if (*p == '/')
+			*p = '%';
+	char *dir = xasprintf("%s/.git/portolan-uncommitted", m->repo);
+	char *copy = xasprintf("%s/%s.%lld", dir, name, (long long)time(NULL));
+	struct buf bytes;
+	buf_init(&bytes, 0);
+	if (!fileio_mkdirs(dir, NULL) && !fileio_read(full, &bytes, NULL) &&
+	    !fileio_write_atomic(copy, bytes.data, bytes.len, NULL, NULL))
+		log_warn(
+		    "git mirror: %s had uncommitted changes, not imported (commit them to "
+		    "import them); the inventory's version replaces it, the edit is kept in %s",
+		    rel, copy);
+	else
+		log_warn("git mirror: %s had uncommitted changes and no copy could be kept", rel);
+	buf_release(&bytes);
+	free(copy);
+	free(dir);
+	free(name);
+	free(full);
+}
+
 /* Bring the work tree to the rendered state: removals first, then every file. */
 static int write_batch(struct store_mirror *m, struct batch *b, struct err *e)
 {
 	int rc = 0;
 	for (size_t i = 0; i < b->nremoved && !rc; i++) {
+		keep_uncommitted(m, b->removed[i].path);
 		char *full = xasprintf("%s/%s", m->repo, b->removed[i].path);
 		rc = fileio_remove_pruning(full, m->repo, e);
 		free(full);
@@ -343,6 +381,7 @@ static int write_batch(struct store_mirror *m, struct batch *b, struct err *e)
 		for (size_t i = 0; i < st->n && !rc; i++) {
 			if (!st->v[i].data)
 				continue;
+			keep_uncommitted(m, st->v[i].path);
 			char *full = xasprintf("%s/%s", m->repo, st->v[i].path);
 			rc = fileio_write_atomic_flags(full, m->tmp_dir, st->v[i].data,
 			                               st->v[i].len, FILEIO_NOSYNC, NULL, e);
@@ -391,6 +430,38 @@ static int commit_group(struct store_mirror *m, struct author_group *g, int *com
 	return rc;
 }
 
+/* Meta keys: see the header. "" means unset. */
+#define META_MIRROR_HEAD    "mirror_head"
+#define META_IMPORT_BASE    "import_base"
+#define META_IMPORT_REFUSED "import_refused"
+#define META_FETCH_REFUSED  "fetch_refused"
+#define META_MERGE_PARENT   "merge_parent"
+
+static char *meta_get(struct store_txn *t, const char *key)
+{
+	char *v = store_meta_get(t, key);
+	if (v && !*v) {
+		free(v);
+		v = NULL;
+	}
+	return v;
+}
+
+/*
+ * head is a commit the store reflects: ours. It is also the base of the
+ * next import unless an outside commit below it was refused (the next
+ * import must then start below that commit, so its changes are not lost).
+ */
+static int mark_head(struct store_txn *t, const char *head, struct err *e)
+{
+	char *refused = meta_get(t, META_IMPORT_REFUSED);
+	int rc = store_meta_put(t, META_MIRROR_HEAD, head, e);
+	if (!rc && !refused)
+		rc = store_meta_put(t, META_IMPORT_BASE, head, e);
+	free(refused);
+	return rc;
+}
+
 /* Move the cursor past the batch and remember which commit we made last. */
 static int advance(struct store_mirror *m, struct store_db *db, uint64_t seq, struct err *e)
 {
@@ -401,7 +472,7 @@ static int advance(struct store_mirror *m, struct store_db *db, uint64_t seq, st
 	char head[STORE_GIT_HEX_SIZE];
 	rc = store_cursor_set(t, STORE_MIRROR_CURSOR, seq, e);
 	if (!rc && !store_git_head(m->git, head, NULL))
-		rc = store_meta_put(t, "mirror_head", head, e);
+		rc = mark_head(t, head, e);
 	if (!rc)
 		rc = store_journal_prune(t, e);
 	if (rc) {
@@ -440,6 +511,48 @@ static int drain_one(struct store_mirror *m, struct store_db *db, int *done, int
 	return rc;
 }
 
+/*
+ * An import of fetched commits left a merge to record: one commit whose
+ * second parent is the fetched tip, so the remote's history becomes part
+ * of ours (and the next push is a fast-forward). Its tree is ours: the
+ * fetched changes are already in it, through the store.
+ */
+static int commit_pending_merge(struct store_mirror *m, struct store_db *db, int *commits,
+                                struct err *e)
+{
+	struct store_txn *t;
+	int rc = store_txn_begin(db, 0, &t, e);
+	if (rc)
+		return rc;
+	char *parent = meta_get(t, META_MERGE_PARENT);
+	store_txn_abort(t);
+	if (!parent)
+		return 0;
+	char head[STORE_GIT_HEX_SIZE], *summary = NULL;
+	struct err ignored = {0};
+	store_git_commit_info(m->git, parent, NULL, &summary, &ignored);
+	char *msg = xasprintf("merge %.7s: %s", parent, summary ? summary : "");
+	rc = store_git_commit_merge(m->git, NULL, 0, parent, "portolan",
+	                            "portolan@portolan.invalid", msg, head, e);
+	if (rc == ERR_NOTFOUND || rc == ERR_INVAL) { /* gone, or never a commit: nothing to join */
+		log_warn("git mirror: cannot merge %s: %s", parent, e->msg);
+		rc = 0;
+		store_git_head(m->git, head, NULL);
+	} else if (!rc && commits) {
+		(*commits)++;
+	}
+	if (!rc && !(rc = store_txn_begin(db, 1, &t, e))) {
+		rc = store_meta_put(t, META_MERGE_PARENT, "", e);
+		if (!rc)
+			rc = mark_head(t, head, e);
+		rc = rc ? (store_txn_abort(t), rc) : store_txn_commit(t, e);
+	}
+	free(msg);
+	free(summary);
+	free(parent);
+	return rc;
+}
+
 int store_mirror_drain(struct store_mirror *m, struct store_db *db, int *commits, struct err *e)
 {
 	if (commits)
@@ -450,6 +563,131 @@ int store_mirror_drain(struct store_mirror *m, struct store_db *db, int *commits
 	int done = 0;
 	while (!rc && !done)
 		rc = drain_one(m, db, &done, commits, e);
+	if (!rc)
+		rc = commit_pending_merge(m, db, commits, e);
 	unlock_repo(m);
+	return rc;
+}
+
+/* --- commits made outside ------------------------------------------------ */
+
+void store_mirror_import_release(struct store_mirror_import *mi)
+{
+	store_import_free(mi->plan);
+	memset(mi, 0, sizeof(*mi));
+}
+
+/* Plan base..rev into mi (problems on ERR_INVAL); mi->rev is set either way. */
+static int plan(struct store_mirror *m, const char *base, const char *rev,
+                struct store_mirror_import *mi, struct buf *problems, struct err *e)
+{
+	snprintf(mi->rev, sizeof(mi->rev), "%s", rev);
+	double t0 = clock_mono_s();
+	int rc = store_import_plan(&mi->plan, m->git, base, rev, m->tmp_dir, problems, e);
+	mi->plan_seconds = clock_mono_s() - t0;
+	return rc;
+}
+
+/* A base for rev: want when rev contains it, else where their histories meet ("" if never). */
+static void base_within(struct store_mirror *m, const char *rev, const char *want, char *out)
+{
+	out[0] = 0;
+	if (!want)
+		return;
+	if (store_git_contains(m->git, rev, want, NULL) == 1)
+		snprintf(out, STORE_GIT_HEX_SIZE, "%s", want);
+	else if (store_git_merge_base(m->git, rev, want, out, NULL))
+		out[0] = 0;
+}
+
+static int check_locked(struct store_mirror *m, struct store_db *db, const char *fetched,
+                        struct store_mirror_import *mi, struct buf *problems, struct err *e)
+{
+	char head[STORE_GIT_HEX_SIZE], base[STORE_GIT_HEX_SIZE], tip[STORE_GIT_HEX_SIZE];
+	if (store_git_head(m->git, head, NULL))
+		return 0; /* no commits: nothing came from outside */
+	struct store_txn *t;
+	int rc = store_txn_begin(db, 0, &t, e);
+	if (rc)
+		return rc;
+	char *ours = meta_get(t, META_MIRROR_HEAD), *import_base = meta_get(t, META_IMPORT_BASE);
+	char *head_refused = meta_get(t, META_IMPORT_REFUSED);
+	char *fetch_refused = meta_get(t, META_FETCH_REFUSED);
+	store_txn_abort(t);
+	if (ours && strcmp(head, ours) && !(head_refused && !strcmp(head, head_refused))) {
+		/* HEAD moved without us: commits made by hand in the repo */
+		mi->from_head = 1;
+		if (store_git_contains(m->git, head, ours, NULL) != 1)
+			snprintf(mi->merge_parent, sizeof(mi->merge_parent), "%s", ours);
+		base_within(m, head, import_base ? import_base : ours, base);
+		rc = plan(m, base, head, mi, problems, e);
+	} else if (fetched && !store_git_resolve(m->git, fetched, tip, NULL) &&
+	           !(fetch_refused && !strcmp(tip, fetch_refused)) &&
+	           store_git_contains(m->git, head, tip, NULL) == 0) {
+		snprintf(mi->merge_parent, sizeof(mi->merge_parent), "%s", tip);
+		base_within(m, tip, head, base);
+		rc = plan(m, base, tip, mi, problems, e);
+	}
+	free(ours);
+	free(import_base);
+	free(head_refused);
+	free(fetch_refused);
+	return rc;
+}
+
+int store_mirror_check(struct store_mirror *m, struct store_db *db, const char *fetched,
+                       struct store_mirror_import *mi, struct buf *problems, struct err *e)
+{
+	memset(mi, 0, sizeof(*mi));
+	int rc = lock_repo(m, e);
+	if (rc)
+		return rc;
+	rc = check_locked(m, db, fetched, mi, problems, e);
+	unlock_repo(m);
+	return rc;
+}
+
+int store_mirror_import_apply(struct store_txn *t, const struct store_mirror_import *mi,
+                              int64_t now, size_t *changed, struct err *e)
+{
+	int rc = store_import_apply(t, mi->plan, now, changed, e);
+	if (!rc && mi->merge_parent[0])
+		rc = store_meta_put(t, META_MERGE_PARENT, mi->merge_parent, e);
+	if (!rc && mi->from_head) {
+		rc = store_meta_put(t, META_IMPORT_REFUSED, "", e);
+		if (!rc)
+			rc = mark_head(t, mi->rev, e);
+	}
+	return rc;
+}
+
+int store_mirror_refuse(struct store_txn *t, const struct store_mirror_import *mi, struct err *e)
+{
+	return store_meta_put(t, mi->from_head ? META_IMPORT_REFUSED : META_FETCH_REFUSED, mi->rev,
+	                      e);
+}
+
+struct uncommitted {
+	struct buf *out;
+	size_t n;
+};
+
+static int note_uncommitted(const char *path, void *arg)
+{
+	struct uncommitted *u = arg;
+	if (u->n++ < 10)
+		buf_addf(u->out, "%s%s", u->out->len ? ", " : "", path);
+	return 0;
+}
+
+int store_mirror_uncommitted(struct store_mirror *m, size_t *n, struct buf *paths, struct err *e)
+{
+	struct uncommitted u = {paths, 0};
+	int rc = lock_repo(m, e);
+	if (rc)
+		return rc;
+	rc = store_git_worktree_changes(m->git, NULL, note_uncommitted, &u, e);
+	unlock_repo(m);
+	*n = u.n;
 	return rc;
 }

@@ -13,6 +13,9 @@
 #define STORE_MIRROR_H
 
 #include "../common/err.h"
+#include <stdint.h>
+
+#include "../common/buf.h"
 #include "db.h"
 
 struct store_mirror;
@@ -35,6 +38,40 @@ int store_mirror_drain(struct store_mirror *m, struct store_db *db, int *commits
 int store_mirror_head(struct store_mirror *m, char *hex, struct err *e);
 /* The repo's work tree directory. */
 const char *store_mirror_repo(const struct store_mirror *m);
+
+/*
+ * Commits made outside the daemon (see store/import.h): by hand in the
+ * repo (HEAD moved past the commit the mirror made last), or fetched from
+ * the remote. meta keys: "mirror_head" (the last commit the store
+ * reflects), "import_base" (where the next import starts), "import_refused"
+ * / "fetch_refused" (an invalid outside commit, not retried until another
+ * arrives), "merge_parent" (a fetched tip the next drain records as the
+ * second parent of a merge commit).
+ */
+struct store_import;
+struct store_mirror_import {
+	struct store_import *plan; /* NULL: nothing to import */
+	char rev[41];              /* the outside commit ("" when none) */
+	char merge_parent[41];     /* "" or the commit the next drain merges */
+	int from_head;             /* rev is HEAD: committed by hand in the repo */
+	double plan_seconds;
+};
+/*
+ * Look for outside commits: HEAD first, then fetched (NULL: none), a
+ * commit in the repo (e.g. refs/remotes/origin/main's). mi->plan stays NULL
+ * when there is nothing to import. ERR_INVAL when the outside commit is
+ * invalid: mi->rev names it, problems has one file:line:col line each.
+ */
+int store_mirror_check(struct store_mirror *m, struct store_db *db, const char *fetched,
+                       struct store_mirror_import *mi, struct buf *problems, struct err *e);
+/* Apply a planned import in t (and note what the mirror must do next). */
+int store_mirror_import_apply(struct store_txn *t, const struct store_mirror_import *mi,
+                              int64_t now, size_t *changed, struct err *e);
+/* Remember mi->rev as refused, so it is not planned again. */
+int store_mirror_refuse(struct store_txn *t, const struct store_mirror_import *mi, struct err *e);
+void store_mirror_import_release(struct store_mirror_import *mi);
+/* Tracked files edited in the work tree and not committed: *n, and the first ten in paths. */
+int store_mirror_uncommitted(struct store_mirror *m, size_t *n, struct buf *paths, struct err *e);
 
 /* Paths of the non-service files in the repo. */
 #define STORE_GROUPS_FILE   "groups.yml"

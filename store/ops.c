@@ -376,8 +376,8 @@ static int restore_groups(struct store_txn *t, const json_t *want, const char *a
 
 /* Give the service cur the inventory of then (live state, id kept); journal it when it changed. */
 static int restore_one(struct store_txn *t, const struct store_record *cur,
-                       const struct store_record *then, const char *author, int64_t now,
-                       size_t *changed, struct err *e)
+                       const struct store_record *then, const char *verb, const char *author,
+                       int64_t now, size_t *changed, struct err *e)
 {
 	struct store_record rec;
 	store_record_copy(&rec, then);
@@ -392,15 +392,15 @@ static int restore_one(struct store_txn *t, const struct store_record *cur,
 		rec.last_updated = now;
 		rc = store_db_put(t, &rec, e);
 		if (!rc)
-			rc = journal_change(t, STORE_CHANGE_EDIT, "restore", cur, &rec, author, e);
+			rc = journal_change(t, STORE_CHANGE_EDIT, verb, cur, &rec, author, e);
 		(*changed)++;
 	}
 	store_record_release(&rec);
 	return rc;
 }
 
-static int recreate_one(struct store_txn *t, const struct store_record *then, const char *author,
-                        int64_t now, struct err *e)
+static int recreate_one(struct store_txn *t, const struct store_record *then, const char *verb,
+                        const char *author, int64_t now, struct err *e)
 {
 	struct store_record rec, other;
 	store_record_copy(&rec, then);
@@ -415,7 +415,7 @@ static int recreate_one(struct store_txn *t, const struct store_record *then, co
 	if (!rc)
 		rc = store_db_put(t, &rec, e);
 	if (!rc)
-		rc = journal_change(t, STORE_CHANGE_ADD, "restore", NULL, &rec, author, e);
+		rc = journal_change(t, STORE_CHANGE_ADD, verb, NULL, &rec, author, e);
 	store_record_release(&other);
 	store_record_release(&rec);
 	return rc;
@@ -447,9 +447,10 @@ int store_ops_restore(struct store_txn *t, const struct store_repo *repo, const 
 	for (size_t i = 0; !rc && i < repo->n; i++) {
 		json_int_t k = find_identity(cur_idx, &repo->services[i]);
 		if (k >= 0) {
-			rc = restore_one(t, &cur.v[k], &repo->services[i], author, now, &n, e);
+			rc = restore_one(t, &cur.v[k], &repo->services[i], "restore", author, now,
+			                 &n, e);
 		} else {
-			rc = recreate_one(t, &repo->services[i], author, now, e);
+			rc = recreate_one(t, &repo->services[i], "restore", author, now, e);
 			n++;
 		}
 	}
@@ -463,4 +464,20 @@ int store_ops_restore(struct store_txn *t, const struct store_repo *repo, const 
 	if (!rc && changed)
 		*changed = n;
 	return rc;
+}
+
+int store_ops_put_inventory(struct store_txn *t, const struct store_record *cur,
+                            const struct store_record *then, const char *verb, const char *author,
+                            int64_t now, size_t *changed, struct err *e)
+{
+	if (cur)
+		return restore_one(t, cur, then, verb, author, now, changed, e);
+	(*changed)++;
+	return recreate_one(t, then, verb, author, now, e);
+}
+
+int store_ops_groups_replace(struct store_txn *t, const json_t *groups, const char *author,
+                             struct err *e)
+{
+	return restore_groups(t, groups, author, e);
 }

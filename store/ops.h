@@ -78,4 +78,17 @@ struct store_repo;
 int store_ops_restore(struct store_txn *t, const struct store_repo *repo, const char *author,
                       int64_t now, size_t *changed, struct err *e);
 
+/*
+ * Give the service cur the inventory fields of then (cur's id and live
+ * state kept), or with cur NULL create then (its id when free, else a new
+ * one). Journaled as "<verb> host/name: …" by author when something
+ * changed; *changed counts services changed.
+ */
+int store_ops_put_inventory(struct store_txn *t, const struct store_record *cur,
+                            const struct store_record *then, const char *verb, const char *author,
+                            int64_t now, size_t *changed, struct err *e);
+/* Make the groups exactly groups (a validated array of group objects). */
+int store_ops_groups_replace(struct store_txn *t, const json_t *groups, const char *author,
+                             struct err *e);
+
 #endif
