@@ -539,6 +539,15 @@ static const char *route_api(struct daemon *d, const struct http_request *req,
 			method_not_allowed(res, "GET, PATCH, DELETE");
 		return "/api/v1/services/{id}";
 	}
+	if (!strcmp(p, "/api/v1/git")) {
+		if (!method_is(req, "GET"))
+			method_not_allowed(res, "GET");
+		else if (d->gitsync)
+			reply_json(res, 200, gitsync_status(d->gitsync));
+		else
+			reply_error(res, 503, "git sync is not running");
+		return "/api/v1/git";
+	}
 	if (!strcmp(p, "/api/v1/icons")) {
 		if (method_is(req, "GET"))
 			handle_icons(d, res);

@@ -113,6 +113,18 @@ test_expect_success 'an invalid commit is refused whole with file:line, nothing 
 	test "$(metric "portolan_git_imports_total{result=\"refused\"}")" = 1
 '
 
+test_expect_success 'the refusal is shown in Settings and /api/v1/git' '
+	curl -sf -H "$AUTH" "$BASE_URL/api/v1/git" >git.json &&
+	test_jq ".last_refusal.problems | test(\"^services/docker02/cache.yml:[0-9]+:[0-9]+: \")" git.json &&
+	test_jq ".remote == \"$REMOTE\" and .fetch.failures == 0" git.json &&
+	echo "ops-password-1" | "$PORTOLAN" user add ops --role admin >/dev/null &&
+	curl -sf -c jar -o /dev/null --data-urlencode username=ops --data-urlencode password=ops-password-1 "$BASE_URL/login" &&
+	curl -sf -b jar "$BASE_URL/settings" >settings.html &&
+	grep -q "An outside commit was refused" settings.html &&
+	grep -q "services/docker02/cache.yml:[0-9]*:[0-9]*: " settings.html &&
+	grep -q "<code>$REMOTE</code>, fetched every 1 s" settings.html
+'
+
 test_expect_success 'a commit that fixes it is imported, the earlier changes with it' '
 	git -C clone show HEAD~1:services/docker02/cache.yml >clone/services/docker02/cache.yml &&
 	sed -i "s|^notes: null|notes: fixed|" clone/services/docker02/cache.yml &&
@@ -128,6 +140,26 @@ test_expect_success 'a commit made by hand in the inventory repo is imported' '
 	git -C "$INV" -c user.name=Carol -c user.email=carol@example.com commit -qam "cache notes" &&
 	wait_for "field_is cache notes \"by hand\"" 10 &&
 	git -C "$INV" log --format="%an %s" | grep -q "^Carol cache notes" &&
+	wait_for in_sync 10
+'
+
+test_expect_success 'by hand: a file renamed, one deleted, one added' '
+	id=$(service web | jq .id) &&
+	mkdir -p "$INV/services/docker04" &&
+	sed "s|^id: .*|id: 9999|; s|^host: docker01|host: docker04|; s|^container_name: db|container_name: added|" \
+		"$INV/services/docker01/db.yml" >"$INV/services/docker04/added.yml" &&
+	git -C "$INV" mv services/docker01/web.yml services/docker01/www.yml &&
+	sed -i "s|^container_name: web|container_name: www|" "$INV/services/docker01/www.yml" &&
+	git -C "$INV" rm -q services/docker01/db.yml &&
+	git -C "$INV" add services/docker04/added.yml services/docker01/www.yml &&
+	git -C "$INV" -c user.name=Carol -c user.email=carol@example.com commit -qm "rename, delete, add" &&
+	wait_for "service www" 10 &&
+	test "$(service www | jq .id)" = "$id" &&
+	field_is www externalurl https://web.example.com &&
+	! service web &&
+	! service db &&
+	field_is added host docker04 &&
+	field_is added internalurl http://10.0.0.5:5432 &&
 	wait_for in_sync 10
 '
 
