@@ -20,6 +20,7 @@ struct transfer {
 	int failures;         /* in a row */
 	double retry_at;      /* monotonic; 0 = now */
 	time_t last_ok;       /* wall clock, 0 = never */
+	double last_seconds;  /* how long the last attempt took */
 	char last_error[512]; /* "" when the last attempt worked */
 };
 
@@ -64,8 +65,9 @@ static double backoff(const struct gitsync *s, int failures)
 
 /* Record an attempt's outcome (lock held). */
 static void note(struct gitsync *s, struct transfer *tr, int rc, const struct err *e,
-                 const char *what)
+                 const char *what, double seconds)
 {
+	tr->last_seconds = seconds;
 	if (!rc) {
 		if (tr->failures)
 			log_info("git sync: %s works again", what);
@@ -89,13 +91,14 @@ static void note(struct gitsync *s, struct transfer *tr, int rc, const struct er
 static void do_push(struct gitsync *s)
 {
 	struct err e = {0};
+	double t0 = clock_mono_s();
 	int rc = store_remote_push(s->remote, &e);
 	pthread_mutex_lock(&s->lock);
 	if (rc == ERR_NOTFOUND)
 		rc = 0; /* no commits yet */
 	if (rc)
 		s->next_fetch = 0; /* most often the remote moved on: merge it, then push again */
-	note(s, &s->push, rc, &e, "push");
+	note(s, &s->push, rc, &e, "push", clock_mono_s() - t0);
 	if (!rc)
 		s->push_wanted = 0;
 	pthread_mutex_unlock(&s->lock);
@@ -105,6 +108,7 @@ static void do_fetch(struct gitsync *s)
 {
 	struct err e = {0};
 	char tip[41];
+	double t0 = clock_mono_s();
 	int rc = store_remote_fetch(s->remote, tip, &e);
 	pthread_mutex_lock(&s->lock);
 	if (rc == ERR_NOTFOUND) {
@@ -113,7 +117,7 @@ static void do_fetch(struct gitsync *s)
 	} else if (!rc) {
 		s->fetched = 1;
 	}
-	note(s, &s->fetch, rc, &e, "fetch");
+	note(s, &s->fetch, rc, &e, "fetch", clock_mono_s() - t0);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -291,8 +295,9 @@ static json_t *time_or_null(time_t t)
 
 static json_t *transfer_json(const struct transfer *tr)
 {
-	return json_pack("{s:o, s:s?, s:i}", "last_ok", time_or_null(tr->last_ok), "error",
-	                 tr->last_error[0] ? tr->last_error : NULL, "failures", tr->failures);
+	return json_pack("{s:o, s:s?, s:i, s:i}", "last_ok", time_or_null(tr->last_ok), "error",
+	                 tr->last_error[0] ? tr->last_error : NULL, "failures", tr->failures, "ms",
+	                 (int)(tr->last_seconds * 1000));
 }
 
 json_t *gitsync_status(struct gitsync *s)

@@ -139,7 +139,8 @@ static json_t *tab_info(struct daemon *d)
 	}
 	json_decref(all);
 	json_t *git = d->gitsync ? gitsync_status(d->gitsync) : json_object();
-	json_object_set_new(git, "has_remote", json_boolean(json_is_string(json_object_get(git, "remote"))));
+	json_object_set_new(git, "has_remote",
+	                    json_boolean(json_is_string(json_object_get(git, "remote"))));
 	return json_pack("{s:s,s:s,s:o,s:o}", "version", UI_VERSION, "build", UI_BUILD, "settings",
 	                 rows, "git", git);
 }

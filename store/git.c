@@ -919,7 +919,13 @@ int store_git_worktree_changes(struct store_git *g, const char *path,
 	char *spec = path ? xstrdup(path) : NULL;
 	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
 	opts.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
-	opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES | GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH;
+	/*
+	 * Files the mirror staged from memory have no stat data in the index, so
+	 * status hashes them; UPDATE_INDEX keeps what it learnt, and the next
+	 * scan only stats them.
+	 */
+	opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES | GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH |
+	             GIT_STATUS_OPT_UPDATE_INDEX;
 	if (spec) {
 		opts.pathspec.strings = &spec;
 		opts.pathspec.count = 1;

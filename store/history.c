@@ -479,11 +479,11 @@ out:
 	return rc;
 }
 
-/* What store_history_export's tree walk carries. */
-struct export
-{
+/* What store_history_walk's tree walk carries. */
+struct walk {
 	struct hrepo *r;
-	const char *dir;
+	int (*cb)(const char *path, const char *data, size_t len, void *arg);
+	void *arg;
 	size_t bytes;
 	int rc;
 	struct err *e;
@@ -498,9 +498,9 @@ static int inventory_path(const char *root, const char *name)
 	return !strncmp(root, "services/", 9);
 }
 
-static int export_entry(const char *root, const git_tree_entry *te, void *arg)
+static int walk_entry(const char *root, const git_tree_entry *te, void *arg)
 {
-	struct export *x = arg;
+	struct walk *x = arg;
 	const char *name = git_tree_entry_name(te);
 	if (!inventory_path(root, name))
 		return 1; /* skip (a tree: its whole subtree) */
@@ -514,19 +514,16 @@ static int export_entry(const char *root, const git_tree_entry *te, void *arg)
 	if (!x->rc && (x->bytes += data.len) > STORE_HISTORY_MAX_EXPORT)
 		x->rc = err_set(x->e, ERR_TOOBIG, "the inventory is larger than %u bytes",
 		                STORE_HISTORY_MAX_EXPORT);
-	if (!x->rc) {
-		char *full = xasprintf("%s/%s", x->dir, path.data);
-		x->rc = fileio_write_atomic_flags(full, NULL, data.data, data.len,
-		                                  FILEIO_NOSYNC | FILEIO_NOCOMPARE, NULL, x->e);
-		free(full);
-	}
+	if (!x->rc)
+		x->rc = x->cb(path.data, data.data ? data.data : "", data.len, x->arg);
 	buf_release(&data);
 	buf_release(&path);
 	return x->rc ? -1 : 0;
 }
 
-int store_history_export(const char *repo_dir, const char *commit_hex, const char *dir,
-                         struct err *e)
+int store_history_walk(const char *repo_dir, const char *commit_hex,
+                       int (*cb)(const char *path, const char *data, size_t len, void *arg),
+                       void *arg, struct err *e)
 {
 	struct hrepo r = {0};
 	git_commit *c = NULL;
@@ -539,8 +536,8 @@ int store_history_export(const char *repo_dir, const char *commit_hex, const cha
 		goto out;
 	if ((rc = commit_tree(&r, commit_hex, &c, &tree, e)))
 		goto out;
-	struct export x = {&r, dir, 0, 0, e};
-	if (git_tree_walk(tree, GIT_TREEWALK_PRE, export_entry, &x) < 0 && !x.rc)
+	struct walk x = {&r, cb, arg, 0, 0, e};
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, walk_entry, &x) < 0 && !x.rc)
 		x.rc = git_fail(e, "read the tree of", commit_hex);
 	rc = x.rc;
 out:
@@ -548,6 +545,29 @@ out:
 	git_commit_free(c);
 	repo_release(&r);
 	return rc;
+}
+
+struct export
+{
+	const char *dir;
+	struct err *e;
+};
+
+static int export_file(const char *path, const char *data, size_t len, void *arg)
+{
+	struct export *x = arg;
+	char *full = xasprintf("%s/%s", x->dir, path);
+	int rc = fileio_write_atomic_flags(full, NULL, data, len, FILEIO_NOSYNC | FILEIO_NOCOMPARE,
+	                                   NULL, x->e);
+	free(full);
+	return rc;
+}
+
+int store_history_export(const char *repo_dir, const char *commit_hex, const char *dir,
+                         struct err *e)
+{
+	struct export x = {dir, e};
+	return store_history_walk(repo_dir, commit_hex, export_file, &x, e);
 }
 
 /* Cut b back to its first len bytes (what it held before an append). */

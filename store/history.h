@@ -82,6 +82,14 @@ int store_history_file_at(const char *repo_dir, const char *commit_hex, const ch
 int store_history_export(const char *repo_dir, const char *commit_hex, const char *dir,
                          struct err *e);
 #define STORE_HISTORY_MAX_EXPORT (256u << 20)
+/*
+ * Call cb(path, bytes, len, arg) for each inventory file of commit_hex,
+ * the files store_history_export writes, without writing them; stops at
+ * and returns cb's first nonzero value. Errors as store_history_export.
+ */
+int store_history_walk(const char *repo_dir, const char *commit_hex,
+                       int (*cb)(const char *path, const char *data, size_t len, void *arg),
+                       void *arg, struct err *e);
 
 /*
  * The most recent commits, newest first, at most max, as a new JSON array

@@ -2,11 +2,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "../common/fileio.h"
 #include "../common/xalloc.h"
-#include "history.h"
 #include "merge.h"
 #include "mirror.h"
 #include "ops.h"
@@ -107,30 +104,19 @@ static void pair_renames(struct store_import *p)
 }
 
 int store_import_plan(struct store_import **out, struct store_git *g, const char *base,
-                      const char *rev, const char *tmp_dir, struct buf *problems, struct err *e)
+                      const char *rev, struct buf *problems, struct err *e)
 {
 	struct store_import *p = xcalloc(1, sizeof(*p));
-	char *dir = xasprintf("%s/import-XXXXXX", tmp_dir);
 	int rc = 0;
 	if ((rc = store_git_resolve(g, rev, p->rev, e)) ||
-	    (rc = store_git_commit_info(g, p->rev, &p->author, NULL, e)))
-		goto out;
-	if (!mkdtemp(dir)) {
-		rc = err_set(e, ERR_IO, "cannot make a directory in '%s'", tmp_dir);
-		goto out;
-	}
-	rc = store_history_export(store_git_workdir(g), p->rev, dir, e);
-	if (!rc)
-		rc = store_repo_load(&p->theirs, dir, problems, e);
-	fileio_remove_tree(dir, NULL);
-	if (rc)
+	    (rc = store_git_commit_info(g, p->rev, &p->author, NULL, e)) ||
+	    (rc = store_repo_load_commit(&p->theirs, store_git_workdir(g), p->rev, problems, e)))
 		goto out;
 	struct plan_ctx c = {p, g, base ? base : "", e};
 	rc = store_git_diff_paths(g, c.base, p->rev, plan_path, &c, e);
 	if (!rc)
 		pair_renames(p);
 out:
-	free(dir);
 	if (rc) {
 		store_import_free(p);
 		return rc;

@@ -34,12 +34,12 @@
 struct store_import;
 
 /*
- * Plan the import of base..rev (base "" = from nothing). tmp_dir is an
- * existing directory for scratch files. ERR_INVAL with one line per
- * problem appended to problems when rev is invalid; ERR_GIT, ERR_IO.
+ * Plan the import of base..rev (base "" = from nothing), reading both from
+ * git's objects. ERR_INVAL with one line per problem appended to problems
+ * when rev is invalid; ERR_GIT.
  */
 int store_import_plan(struct store_import **out, struct store_git *g, const char *base,
-                      const char *rev, const char *tmp_dir, struct buf *problems, struct err *e);
+                      const char *rev, struct buf *problems, struct err *e);
 /* Apply the plan in t, journaled as made by the outside commit's author. */
 int store_import_apply(struct store_txn *t, const struct store_import *p, int64_t now,
                        size_t *changed, struct err *e);

@@ -583,7 +583,7 @@ static int plan(struct store_mirror *m, const char *base, const char *rev,
 {
 	snprintf(mi->rev, sizeof(mi->rev), "%s", rev);
 	double t0 = clock_mono_s();
-	int rc = store_import_plan(&mi->plan, m->git, base, rev, m->tmp_dir, problems, e);
+	int rc = store_import_plan(&mi->plan, m->git, base, rev, problems, e);
 	mi->plan_seconds = clock_mono_s() - t0;
 	return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "../common/fileio.h"
 #include "../common/xalloc.h"
+#include "history.h"
 #include "merge.h"
 #include "mirror.h"
 #include "naming.h"
@@ -150,9 +151,9 @@ static void check_groups(json_t *groups, struct buf *problems)
 	}
 }
 
-static json_t *load_exposure(const char *root, struct buf *problems)
+/* The canonical exposure settings of raw (taken), or NULL with a problem noted. */
+static json_t *check_exposure(json_t *raw, struct buf *problems)
 {
-	json_t *raw = load_json_file(root, STORE_EXPOSURE_FILE, problems);
 	if (!raw)
 		return NULL;
 	struct store_verr v;
@@ -167,6 +168,11 @@ static json_t *load_exposure(const char *root, struct buf *problems)
 	store_verr_release(&v);
 	json_decref(raw);
 	return canon;
+}
+
+static json_t *load_exposure(const char *root, struct buf *problems)
+{
+	return check_exposure(load_json_file(root, STORE_EXPOSURE_FILE, problems), problems);
 }
 
 int store_repo_load(struct store_repo *out, const char *dir, struct buf *problems, struct err *e)
@@ -184,6 +190,58 @@ int store_repo_load(struct store_repo *out, const char *dir, struct buf *problem
 	r.exposure = load_exposure(dir, problems);
 	if (problems->len > before) {
 		rc = err_set(e, ERR_INVAL, "inventory '%s' has invalid files", dir);
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	store_repo_release(&r);
+	return rc;
+}
+
+struct commit_load {
+	struct store_repo *r;
+	struct buf *problems;
+};
+
+static int load_file(const char *path, const char *data, size_t len, void *arg)
+{
+	struct commit_load *c = arg;
+	struct err pe = {0};
+	json_t *v = NULL;
+	if (!strcmp(path, STORE_GROUPS_FILE) || !strcmp(path, STORE_EXPOSURE_FILE)) {
+		if (store_yaml_parse_json(&v, data, len, path, &pe)) {
+			buf_addf(c->problems, "%s\n", pe.msg);
+		} else if (!strcmp(path, STORE_GROUPS_FILE)) {
+			c->r->groups = v;
+			check_groups(v, c->problems);
+		} else {
+			c->r->exposure = check_exposure(v, c->problems);
+		}
+	} else if (has_suffix(path, ".yml")) {
+		struct store_record rec;
+		if (store_yaml_parse_record(&rec, data, len, path, &pe))
+			buf_addf(c->problems, "%s\n", pe.msg);
+		else
+			add_service(c->r, &rec, path);
+	}
+	return 0;
+}
+
+int store_repo_load_commit(struct store_repo *out, const char *repo_dir, const char *commit_hex,
+                           struct buf *problems, struct err *e)
+{
+	struct store_repo r;
+	memset(&r, 0, sizeof(r));
+	size_t before = problems->len;
+	struct commit_load c = {&r, problems};
+	int rc = store_history_walk(repo_dir, commit_hex, load_file, &c, e);
+	if (rc)
+		goto fail;
+	check_duplicates(&r, problems);
+	if (problems->len > before) {
+		rc = err_set(e, ERR_INVAL, "commit %.12s of '%s' has invalid files", commit_hex,
+		             repo_dir);
 		goto fail;
 	}
 	*out = r;

@@ -32,6 +32,13 @@ struct store_repo {
  * returns ERR_INVAL when there is any, and out is then empty.
  */
 int store_repo_load(struct store_repo *out, const char *dir, struct buf *problems, struct err *e);
+/*
+ * The same, from the files of a commit of the repo at repo_dir (read from
+ * git's objects: the work tree is not looked at). Problems name paths
+ * relative to the repo.
+ */
+int store_repo_load_commit(struct store_repo *out, const char *repo_dir, const char *commit_hex,
+                           struct buf *problems, struct err *e);
 /* Free everything loaded. */
 void store_repo_release(struct store_repo *r);
 
