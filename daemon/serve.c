@@ -263,6 +263,8 @@ int serve_main(const char *config, int argc, char **argv)
 		log_error("%s: no URL health checks", e.msg);
 	if (icons_start(&d.icons, &d, &e))
 		log_error("%s: no icon fetching", e.msg);
+	if (backup_start(&d.backup, &d, &e))
+		log_error("%s: no daily backups", e.msg);
 	if (start_http(&d, d.settings->listen, &e)) {
 		fprintf(stderr, "serve: %s\n", e.msg);
 	} else {
@@ -273,7 +275,8 @@ int serve_main(const char *config, int argc, char **argv)
 	http_stop(d.http); /* finishes in-flight requests, whose writes the writer completes */
 	/* The checker submits results: it stops before the writer. */
 	health_stop(d.health);
-	icons_stop(d.icons); /* like the checker: it submits to the writer */
+	icons_stop(d.icons);   /* like the checker: it submits to the writer */
+	backup_stop(d.backup); /* reads the store: before app_close */
 	writer_stop(d.writer);
 	pthread_mutex_lock(&d.mirror_lock);
 	d.mirror_stop = 1;
