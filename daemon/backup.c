@@ -107,9 +107,25 @@ void backup_download_name(time_t now, char *out, size_t size)
 	snprintf(out, size, "service_backup_all_%s.yaml", stamp);
 }
 
-static int cmp_desc(const void *a, const void *b)
+/* When a backup name says it was made, as "YYYYMMDDHHMMSS" ("" for backup.yml). */
+static void name_stamp(const char *name, char out[16])
 {
-	return strcmp(*(char *const *)b, *(char *const *)a);
+	out[0] = '\0';
+	if (daily_date(name) >= 0)
+		snprintf(out, 16, "%.4s%.2s%.2s000000", name, name + 5, name + 8);
+	else if (strcmp(name, "backup.yml"))
+		snprintf(out, 16, "%.8s%.6s", name + 19, name + 28);
+}
+
+/* Newest first by the time in the name, then by name. */
+static int cmp_newest(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	char sx[16], sy[16];
+	name_stamp(x, sx);
+	name_stamp(y, sy);
+	int c = strcmp(sy, sx);
+	return c ? c : strcmp(y, x);
 }
 
 json_t *backup_list(const char *dir)
@@ -129,7 +145,7 @@ json_t *backup_list(const char *dir)
 	}
 	closedir(dh);
 	if (n)
-		qsort(names, n, sizeof(*names), cmp_desc);
+		qsort(names, n, sizeof(*names), cmp_newest);
 	for (size_t i = 0; i < n; i++) {
 		char *path = xasprintf("%s/%s", dir, names[i]);
 		struct stat st;

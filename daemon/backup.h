@@ -59,8 +59,8 @@ int backup_name_ok(const char *name);
 /* The download name for a backup made at now: service_backup_all_YYYYMMDD_HHMMSS.yaml. */
 void backup_download_name(time_t now, char *out, size_t size);
 /*
- * The backup files in dir (names backup_name_ok accepts), newest name
- * first: [{"name", "size"}]. An unreadable or missing dir gives [].
+ * The backup files in dir (names backup_name_ok accepts), newest first
+ * by the date in the name: [{"name", "size"}]. An unreadable or missing dir gives [].
  */
 json_t *backup_list(const char *dir);
 /*
