@@ -178,7 +178,8 @@ int backup_prune(const char *dir, int keep_days, time_t now, size_t *pruned, str
 		if (unlink(path) && errno != ENOENT)
 			rc = err_set(e, ERR_IO, "cannot delete '%s': %s", path, strerror(errno));
 		else
-			n++, log_info("backup: deleted '%s' (older than %d days)", path, keep_days);
+			n++, log_info("backup: deleted '%s' (BACKUP_DAYS_TO_KEEP is %d)", path,
+			              keep_days);
 		free(path);
 	}
 	closedir(dh);
