@@ -201,6 +201,8 @@ int backup_export(struct store_db *db, struct buf *out, size_t *n, struct err *e
 
 int backup_run(struct backup *b, struct backup_result *r, struct err *e)
 {
+	if (!b)
+		return err_set(e, ERR_BUSY, "the backup job is not running");
 	struct daemon *d = b->d;
 	pthread_rwlock_rdlock(&d->settings_lock);
 	char *dir = xstrdup(d->settings->backup_path);

@@ -98,11 +98,34 @@ static json_t *report_json(const struct store_std_report *r, const struct store_
 	    "rows", rows, "warnings", warnings);
 }
 
+/*
+ * Show the tab with msg. A message quotes the file, and struct err's size
+ * may cut it inside a UTF-8 sequence, which a JSON string cannot hold:
+ * such bytes become '?'.
+ */
 static void failed(struct daemon *d, struct http_response *res, int status,
                    const struct auth_user *u, const char *msg)
 {
-	struct ui_settings_failed f = {.error = msg};
+	json_t *ok = json_string(msg);
+	char *text = xstrdup(msg);
+	for (char *p = text; !ok && *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	json_decref(ok);
+	struct ui_settings_failed f = {.error = text};
 	ui_settings_page(d, res, status, u, "inventory", NULL, &f);
+	free(text);
+}
+
+/* An uploaded file's name as printable ASCII (it labels messages, a commit, a log line). */
+static char *upload_name(const char *filename)
+{
+	const char *name = filename[0] ? filename : "upload.yml";
+	char *s = xstrndup(name, strnlen(name, 128)); /* xstrndup copies exactly n bytes */
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
+	return s;
 }
 
 /* Parse, validate and apply data (a backup named filename); the tab shows the report. */
@@ -177,9 +200,11 @@ static void upload(struct daemon *d, const struct http_request *req, struct http
 		failed(d, res, 400, u, "Scope must be all or static.");
 	else if (!file || !file->filename || !file->len)
 		failed(d, res, 400, u, "Choose a backup file to upload.");
-	else
-		restore(d, res, u, file->data, file->len,
-		        file->filename[0] ? file->filename : "upload.yml", scope);
+	else {
+		char *name = upload_name(file->filename);
+		restore(d, res, u, file->data, file->len, name, scope);
+		free(name);
+	}
 out:
 	json_decref(form);
 	form_multipart_release(&mp);

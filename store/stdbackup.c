@@ -235,10 +235,25 @@ static int is_std_key(const char *k)
 	return 0;
 }
 
+/* msg without a UTF-8 sequence its truncation to struct err's size may have cut. */
+static char *utf8_whole(const char *msg)
+{
+	size_t n = strlen(msg), k = n;
+	while (k > 0 && ((unsigned char)msg[k - 1] & 0xC0) == 0x80)
+		k--;
+	if (k > 0 && (unsigned char)msg[k - 1] >= 0xC0) {
+		unsigned char lead = (unsigned char)msg[k - 1];
+		size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+		if (n - (k - 1) < want)
+			n = k - 1;
+	}
+	return xstrndup(msg, n);
+}
+
 static void add_warning(struct store_std_backup *b, const char *msg)
 {
 	b->warnings = xrealloc(b->warnings, (b->nwarnings + 1) * sizeof(*b->warnings));
-	b->warnings[b->nwarnings++] = xstrdup(msg);
+	b->warnings[b->nwarnings++] = utf8_whole(msg);
 }
 
 /* Mark field name present in r and return a pointer to its slot in rec. */
@@ -416,15 +431,19 @@ static int parse_record(const struct store_yaml_doc *d, size_t i, const json_t *
 	return rc;
 }
 
-/* The last part of a path, with what would confuse a commit subject or a report replaced. */
+/*
+ * The last part of a path as printable ASCII: it titles a commit, a log
+ * line and a report, so no control character, no ':' (the commit title
+ * is what precedes ": ") and no byte that could be half a UTF-8 sequence.
+ */
 static char *source_name(const char *filename)
 {
 	const char *base = strrchr(filename, '/');
 	base = base && base[1] ? base + 1 : filename;
 	char *s = xstrndup(base, strnlen(base, 128));
 	for (char *p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == ':')
-			*p = (unsigned char)*p == ':' ? '_' : '?';
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == ':')
+			*p = *p == ':' ? '_' : '?';
 	return s;
 }
 

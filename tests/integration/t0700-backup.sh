@@ -364,6 +364,10 @@ test_expect_success 'UI: a bad upload changes nothing (file:line, CSRF, size, vi
 	http boss.jar POST /settings/inventory/backup/upload -F "csrf_token=$CSRF" -F scope=all \
 		-F "file=@$STD/bad-url.yml" &&
 	status_is 400 && grep -qF "bad-url.yml:9:" body && grep -qF "internalurl: URL should be" body &&
+	# a file name that is not ASCII is shown with ? for its bytes
+	http boss.jar POST /settings/inventory/backup/upload -F "csrf_token=$CSRF" -F scope=all \
+		-F "file=@$STD/bad-url.yml;filename=$(printf "caf\303\251\001.yml")" &&
+	status_is 400 && grep -qF "Nothing was restored: caf???.yml:9:16: internalurl" body &&
 	http boss.jar POST /settings/inventory/backup/upload -F scope=all -F "file=@$STD/manual.yml" &&
 	status_is 403 &&
 	http boss.jar POST /settings/inventory/backup/upload -F "csrf_token=$CSRF" -F scope=all &&
