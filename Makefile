@@ -131,7 +131,7 @@ FUZZ_OPTS    ?=
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 # Warnings stay on, but clang's set differs from gcc's: -Werror is gcc's job.
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) $(filter-out -Werror,$(WARN)) -MMD -MP
-FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRC) daemon/settings.c)
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(LIB_SRC) daemon/settings.c daemon/form.c)
 FUZZ_LIB     := $(FUZZ_BUILD)/libportolan-fuzz.a
 FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 

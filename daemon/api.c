@@ -405,6 +405,19 @@ static void handle_metrics(struct daemon *d, struct http_response *res)
 	         "portolan_icon_fetches_total{outcome=\"fetched\"} %llu\n"
 	         "portolan_icon_fetches_total{outcome=\"failed\"} %llu\n",
 	         fetched, failed);
+	unsigned long long backup_runs, backup_failures;
+	int64_t backup_last;
+	backup_stats(d->backup, &backup_runs, &backup_failures, &backup_last);
+	buf_addf(&res->body,
+	         "# HELP portolan_backup_runs_total Backup runs (daily, API and UI), by outcome.\n"
+	         "# TYPE portolan_backup_runs_total counter\n"
+	         "portolan_backup_runs_total{outcome=\"ok\"} %llu\n"
+	         "portolan_backup_runs_total{outcome=\"failed\"} %llu\n"
+	         "# HELP portolan_backup_last_success_timestamp_seconds When the last backup was "
+	         "written (0: never).\n"
+	         "# TYPE portolan_backup_last_success_timestamp_seconds gauge\n"
+	         "portolan_backup_last_success_timestamp_seconds %lld\n",
+	         backup_runs - backup_failures, backup_failures, (long long)backup_last);
 	unsigned long long renders;
 	double render_secs;
 	sitegen_stats(d->sitegen, &renders, &render_secs);
@@ -492,6 +505,31 @@ static void method_not_allowed(struct http_response *res, const char *allow)
 	res->allow = xstrdup(allow);
 }
 
+/*
+ * GET /api/v1/backups: the backup files in BACKUP_PATH. POST: run the
+ * daily backup job now (backup.h) and name the file it wrote.
+ */
+static void handle_backups(struct daemon *d, const struct http_request *req,
+                           struct http_response *res)
+{
+	struct err e = {0};
+	struct backup_result r;
+	if (method_is(req, "POST")) {
+		if (backup_run(d->backup, &r, &e))
+			reply_err(res, &e);
+		else
+			reply_json(res, 201,
+			           json_pack("{s:s,s:I,s:I}", "file", r.name, "services",
+			                     (json_int_t)r.services, "pruned",
+			                     (json_int_t)r.pruned));
+		return;
+	}
+	pthread_rwlock_rdlock(&d->settings_lock);
+	json_t *files = backup_list(d->settings->backup_path);
+	pthread_rwlock_unlock(&d->settings_lock);
+	reply_json(res, 200, json_pack("{s:o}", "files", files));
+}
+
 /* Routes that need the API token; returns the route label for metrics. */
 static const char *route_api(struct daemon *d, const struct http_request *req,
                              struct http_response *res, int ownership, const char *author)
@@ -572,6 +610,13 @@ static const char *route_api(struct daemon *d, const struct http_request *req,
 		else
 			method_not_allowed(res, "GET, PUT");
 		return "/api/v1/settings/exposure";
+	}
+	if (!strcmp(p, "/api/v1/backups")) {
+		if (method_is(req, "GET") || method_is(req, "POST"))
+			handle_backups(d, req, res);
+		else
+			method_not_allowed(res, "GET, POST");
+		return "/api/v1/backups";
 	}
 	if (!strcmp(p, "/api/v1/settings")) {
 		if (!method_is(req, "GET")) {

@@ -8,11 +8,14 @@
 #include <time.h>
 
 #include "../common/buf.h"
+#include "../common/fileio.h"
 #include "../common/xalloc.h"
 #include "../store/merge.h"
 #include "../store/ops.h"
 #include "../store/payload.h"
 #include "../store/repo.h"
+#include "../store/stdbackup.h"
+#include "backup.h"
 #include "app.h"
 #include "settings.h"
 #include "../common/banned.h"
@@ -167,12 +170,110 @@ static int apply_all(struct app *a, struct import_set *set, int ownership, size_
 	return rc;
 }
 
+/* Largest backup file `import --format std` reads. */
+#define STD_IMPORT_MAX (256u << 20)
+
+/* The git author of a CLI restore: --author, else $USER when it is a plain name. */
+static const char *cli_author(const char *given)
+{
+	const char *u = given ? given : getenv("USER");
+	size_t n = u ? strlen(u) : 0;
+	if (!n || n > 64 ||
+	    strspn(u, "abcdefghijklmnopqrstuvwxyz"
+	              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+		return "portolan";
+	return u;
+}
+
+static int apply_std(struct app *a, const struct store_std_backup *b, int scope, const char *author,
+                     struct store_std_report *rep, struct err *e)
+{
+	struct store_txn *t;
+	int rc = store_txn_begin(a->db, 1, &t, e);
+	if (rc)
+		return rc;
+	rc = store_ops_std_restore(t, b, scope, author, (int64_t)time(NULL), rep, e);
+	if (rc)
+		store_txn_abort(t);
+	else
+		rc = store_txn_commit(t, e);
+	return rc;
+}
+
+/* portolan import --format std [--scope all|static] [--author NAME] FILE */
+static int import_std(const char *config, const char *file, int scope, const char *author)
+{
+	struct buf data;
+	buf_init(&data, STD_IMPORT_MAX);
+	struct err e = {0};
+	struct store_std_backup b;
+	memset(&b, 0, sizeof(b));
+	struct store_std_report rep;
+	memset(&rep, 0, sizeof(rep));
+	struct app a;
+	memset(&a, 0, sizeof(a));
+	int status = 1, commits = 0;
+	if (fileio_read(file, &data, &e) || store_std_parse(&b, data.data, data.len, file, &e)) {
+		fprintf(stderr, "import: %s\nimport: nothing imported\n", e.msg);
+		goto out;
+	}
+	if (app_open(&a, config, &e) || apply_std(&a, &b, scope, author, &rep, &e) ||
+	    store_mirror_drain(a.mirror, a.db, &commits, &e)) {
+		fprintf(stderr, "import: %s\n", e.msg);
+		goto out;
+	}
+	struct buf text;
+	buf_init(&text, 0);
+	store_std_report_text(&rep, &b, &text);
+	fputs(text.data, stdout);
+	printf("%d commit(s)\n", commits);
+	buf_release(&text);
+	status = 0;
+out:
+	app_close(&a);
+	store_std_report_release(&rep);
+	store_std_backup_release(&b);
+	buf_release(&data);
+	return status;
+}
+
+/* Take "--name VALUE" / "--name=VALUE" at argv[*i]; 1 when it was that option. */
+static int take_opt(int argc, char **argv, int *i, const char *name, const char **value)
+{
+	size_t n = strlen(name);
+	if (!strcmp(argv[*i], name) && *i + 1 < argc) {
+		*value = argv[++*i];
+		return 1;
+	}
+	if (!strncmp(argv[*i], name, n) && argv[*i][n] == '=') {
+		*value = argv[*i] + n + 1;
+		return 1;
+	}
+	return 0;
+}
+
 int cli_import(const char *config, int argc, char **argv)
 {
-	if (argc < 1) {
-		fprintf(stderr, "usage: portolan import FILE|DIR...\n");
+	const char *format = "register", *scope_s = NULL, *author = NULL;
+	int nargs = 0;
+	for (int i = 0; i < argc; i++) {
+		if (take_opt(argc, argv, &i, "--format", &format) ||
+		    take_opt(argc, argv, &i, "--scope", &scope_s) ||
+		    take_opt(argc, argv, &i, "--author", &author))
+			continue;
+		argv[nargs++] = argv[i];
+	}
+	argc = nargs;
+	int std = !strcmp(format, "std"), scope = store_std_scope_parse(scope_s ? scope_s : "all");
+	if ((!std && strcmp(format, "register")) || scope < 0 || (!std && (scope_s || author)) ||
+	    argc < 1 || (std && argc != 1)) {
+		fprintf(stderr, "usage: portolan import [--format register] FILE|DIR...\n"
+		                "       portolan import --format std [--scope all|static] "
+		                "[--author NAME] FILE\n");
 		return 2;
 	}
+	if (std)
+		return import_std(config, argv[0], scope, cli_author(author));
 	struct import_set set = {0};
 	for (int i = 0; i < argc; i++)
 		load_path(&set, argv[i]);
@@ -220,18 +321,41 @@ static int export_one(const struct store_record *r, void *arg)
 	return 0;
 }
 
+/* portolan export --format std: the inventory as an STD backup on stdout. */
+static int export_std(struct app *a)
+{
+	struct buf out;
+	buf_init(&out, 0);
+	struct err e = {0};
+	int rc = backup_export(a->db, &out, NULL, &e);
+	if (rc)
+		fprintf(stderr, "export: %s\n", e.msg);
+	else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout))
+		rc = 1, fprintf(stderr, "export: cannot write the backup to standard output\n");
+	buf_release(&out);
+	return rc ? 1 : 0;
+}
+
 int cli_export(const char *config, int argc, char **argv)
 {
-	(void)argv;
-	if (argc) {
-		fprintf(stderr, "usage: portolan export\n");
-		return 2;
+	const char *format = "json";
+	for (int i = 0; i < argc; i++) {
+		if (!take_opt(argc, argv, &i, "--format", &format) ||
+		    (strcmp(format, "json") && strcmp(format, "std"))) {
+			fprintf(stderr, "usage: portolan export [--format json|std]\n");
+			return 2;
+		}
 	}
 	struct app a;
 	struct err e = {0};
 	if (app_open(&a, config, &e)) {
 		fprintf(stderr, "export: %s\n", e.msg);
 		return 1;
+	}
+	if (!strcmp(format, "std")) {
+		int rc = export_std(&a);
+		app_close(&a);
+		return rc;
 	}
 	struct store_txn *t = NULL;
 	json_t *list = json_array();

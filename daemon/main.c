@@ -29,17 +29,27 @@ static const struct command commands[] = {
      "LISTEN / settings.yml, else 127.0.0.1:8815). -n checks the configuration\n"
      "and exits. SIGTERM/SIGINT stop it cleanly (in-flight requests finish,\n"
      "pending changes are committed to git); SIGHUP reloads settings.yml.\n"},
-    {"import", cli_import, "apply registration payloads (JSON files) to the inventory",
-     "usage: portolan import FILE|DIR...\n\n"
-     "Apply register payloads through the same validation and merge rules as\n"
-     "POST /api/v1/register. A file holds one JSON object or an array of them;\n"
-     "a directory contributes its *.json files in name order. If any payload is\n"
-     "invalid, every problem is reported (file[index]: field: message) and\n"
-     "nothing is imported. The inventory repo is committed before it returns.\n"},
-    {"export", cli_export, "print the inventory as JSON",
-     "usage: portolan export\n\n"
-     "Print every service's inventory fields (not live state) as a JSON array\n"
-     "ordered by id.\n"},
+    {"import", cli_import, "apply registration payloads or an STD backup to the inventory",
+     "usage: portolan import [--format register] FILE|DIR...\n"
+     "       portolan import --format std [--scope all|static] [--author NAME] FILE\n\n"
+     "--format register (the default): apply register payloads through the same\n"
+     "validation and merge rules as POST /api/v1/register. A file holds one JSON\n"
+     "object or an array of them; a directory contributes its *.json files in\n"
+     "name order. If any payload is invalid, every problem is reported\n"
+     "(file[index]: field: message) and nothing is imported.\n\n"
+     "--format std: restore a backup in STD's format (STD's nightly\n"
+     "<date>-std_backup.yml, its manual download, or portolan's own export).\n"
+     "Records without host or container_name are skipped; --scope static takes\n"
+     "only records with is_static true; a static entry is never overwritten by a\n"
+     "non-static record. A per-record report goes to stdout. An invalid file\n"
+     "is reported as file:line:col and changes nothing (exit 1). The restore is\n"
+     "one commit 'restore from FILE' by NAME (default $USER).\n\n"
+     "Either way the inventory repo is committed before it returns.\n"},
+    {"export", cli_export, "print the inventory as JSON or as an STD backup",
+     "usage: portolan export [--format json|std]\n\n"
+     "json (the default): every service's inventory fields (not live state) as a\n"
+     "JSON array ordered by id. std: a backup in STD's YAML format, the same\n"
+     "bytes the daily backup writes (no secrets, no widget settings).\n"},
     {"check", cli_check, "validate the inventory repo's YAML files",
      "usage: portolan check [DIR]\n\n"
      "Validate every YAML file of an inventory repo (default: <config>/inventory).\n"

@@ -311,6 +311,8 @@ int serve_main(const char *config, int argc, char **argv)
 		log_error("%s: no URL health checks", e.msg);
 	if (icons_start(&d.icons, &d, &e))
 		log_error("%s: no icon fetching", e.msg);
+	if (backup_start(&d.backup, &d, &e))
+		log_error("%s: no daily backups", e.msg);
 	if (start_http(&d, d.settings->listen, &e)) {
 		fprintf(stderr, "serve: %s\n", e.msg);
 	} else {
@@ -321,7 +323,8 @@ int serve_main(const char *config, int argc, char **argv)
 	http_stop(d.http); /* finishes in-flight requests, whose writes the writer completes */
 	/* The checker submits results: it stops before the writer. */
 	health_stop(d.health);
-	icons_stop(d.icons);                /* like the checker: it submits to the writer */
+	icons_stop(d.icons);   /* like the checker: it submits to the writer */
+	backup_stop(d.backup); /* reads the store: before app_close */
 	pthread_mutex_lock(&d.import_lock); /* an import in progress finishes first */
 	d.imports_open = 0;
 	pthread_mutex_unlock(&d.import_lock);

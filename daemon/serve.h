@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "app.h"
+#include "backup.h"
 #include "events.h"
 #include "health.h"
 #include "history_cache.h"
@@ -49,6 +50,8 @@ struct daemon {
 	struct health *health;
 	/* the icon fetcher (icons.h): writes <config>/images/, wakes sitegen */
 	struct icons *icons;
+	/* the daily STD-format backup (backup.h): reads the store, writes BACKUP_PATH */
+	struct backup *backup;
 	/* failed logins per client address, and password checks running (auth.c) */
 	struct throttle *throttle;
 	atomic_int hashing;

@@ -43,6 +43,7 @@ enum kind {
 	K_CONFIG,       /* reported only: the dir settings_load was given */
 	K_ICON_SOURCES, /* "none" or http(s) URL templates ending in {name}.svg|png|webp */
 	K_GIT_REMOTE,   /* a path, file://, ssh:// or https:// (store_remote_check_url) */
+	K_CLOCK,        /* "HH:MM", 00:00 to 23:59 */
 };
 
 struct desc {
@@ -75,6 +76,10 @@ static const struct desc descs[SETTINGS_NKEYS] = {
     [SETTINGS_BACKUP_DAYS_TO_KEEP] = {"backup_days_to_keep", "BACKUP_DAYS_TO_KEEP", K_INT,
                                       OFF(backup_days_to_keep), 7, NULL, 1, 3650,
                                       "Days of backups to keep (1-3650)."},
+    [SETTINGS_BACKUP_TIME] = {"backup_time", "BACKUP_TIME", K_CLOCK, OFF(backup_time), 0, "00:05",
+                              0, 0,
+                              "Local time (HH:MM, 24-hour) of the daily backup into\n"
+                              "backup_path."},
     [SETTINGS_URL_HEALTHCHECK_INTERVAL] = {"url_healthcheck_interval", "URL_HEALTHCHECK_INTERVAL",
                                            K_INT, OFF(url_healthcheck_interval), 300, NULL, 10,
                                            86400,
@@ -179,7 +184,7 @@ static char **str_field(struct settings *s, const struct desc *d)
 static int is_string_kind(enum kind k)
 {
 	return k == K_TOKEN || k == K_SECRET || k == K_URL || k == K_PATH || k == K_LISTEN ||
-	       k == K_CONFIG || k == K_ICON_SOURCES || k == K_GIT_REMOTE;
+	       k == K_CONFIG || k == K_ICON_SOURCES || k == K_GIT_REMOTE || k == K_CLOCK;
 }
 
 static int is_hidden(enum kind k)
@@ -399,11 +404,29 @@ static int parse_value(const struct desc *d, const char *config_dir, const char 
 		         "port from 1 to 65535");
 		return -1;
 	}
+	case K_CLOCK:
+		if (!settings_parse_clock(t, NULL))
+			return out->s = xstrdup(t), 0;
+		snprintf(why, why_size, "must be a time of day HH:MM (00:00 to 23:59)");
+		return -1;
 	case K_CONFIG:
 		break;
 	}
 	snprintf(why, why_size, "cannot be set here");
 	return -1;
+}
+
+int settings_parse_clock(const char *text, int *minutes)
+{
+	if (strlen(text) != 5 || text[2] != ':' || strspn(text, "0123456789:") != 5 ||
+	    text[0] == ':' || text[1] == ':' || text[3] == ':' || text[4] == ':')
+		return -1;
+	int h = (text[0] - '0') * 10 + (text[1] - '0'), m = (text[3] - '0') * 10 + (text[4] - '0');
+	if (h > 23 || m > 59)
+		return -1;
+	if (minutes)
+		*minutes = h * 60 + m;
+	return 0;
 }
 
 static void set_value(struct settings *s, enum settings_key k, struct val v,

@@ -32,6 +32,7 @@ enum settings_key {
 	SETTINGS_DOZZLE_URL,
 	SETTINGS_BACKUP_PATH,
 	SETTINGS_BACKUP_DAYS_TO_KEEP,
+	SETTINGS_BACKUP_TIME,
 	SETTINGS_URL_HEALTHCHECK_INTERVAL,
 	SETTINGS_HEALTHCHECK_TIMEOUT,
 	SETTINGS_HEALTHCHECK_CONCURRENCY,
@@ -57,11 +58,12 @@ enum settings_key {
 };
 
 struct settings {
-	char *api_token;              /* API_TOKEN; never empty */
-	int api_token_generated;      /* 1 when this load created it: the caller prints it once */
-	char *dozzle_url;             /* STD_DOZZLE_URL, http(s); NULL = unset */
-	char *backup_path;            /* BACKUP_PATH, default <config>/backups */
-	int backup_days_to_keep;      /* BACKUP_DAYS_TO_KEEP, 7, 1..3650 */
+	char *api_token;         /* API_TOKEN; never empty */
+	int api_token_generated; /* 1 when this load created it: the caller prints it once */
+	char *dozzle_url;        /* STD_DOZZLE_URL, http(s); NULL = unset */
+	char *backup_path;       /* BACKUP_PATH, default <config>/backups */
+	int backup_days_to_keep; /* BACKUP_DAYS_TO_KEEP, 7, 1..3650 */
+	char *backup_time;       /* BACKUP_TIME, "HH:MM" local time of the daily backup, "00:05" */
 	int url_healthcheck_interval; /* URL_HEALTHCHECK_INTERVAL, seconds, 300, 10..86400 */
 	int healthcheck_timeout;      /* HEALTHCHECK_TIMEOUT, seconds, 5, 1..60 */
 	int healthcheck_concurrency;  /* HEALTHCHECK_CONCURRENCY, checks in flight, 64, 1..1024 */
@@ -142,5 +144,8 @@ const char *settings_env_name(enum settings_key k);
  * and *port set, or ERR_INVAL (-1) when malformed.
  */
 int settings_parse_listen(const char *listen, char **host, int *port);
+
+/* "HH:MM" (24-hour, 2 digits each) to minutes after midnight in *minutes (optional); -1 if not. */
+int settings_parse_clock(const char *text, int *minutes);
 
 #endif

@@ -178,6 +178,30 @@ json_t *ui_form(struct daemon *d, const struct http_request *req, struct http_re
 	return form;
 }
 
+json_t *ui_form_multipart(struct daemon *d, const struct http_request *req,
+                          struct http_response *res, const struct auth_user *u,
+                          struct form_multipart *mp)
+{
+	const char *type = http_header(req, "Content-Type");
+	struct err e = {0};
+	json_t *form = NULL;
+	memset(mp, 0, sizeof(*mp));
+	if (cross_origin(req))
+		message(d, res, 403, "Forbidden",
+		        "This form was sent from another site (Origin). Nothing was changed.", u);
+	else if (req->body_too_large)
+		message(d, res, 413, "Too large", "The upload is larger than 1 MiB.", u);
+	else if (!type || strncasecmp(type, "multipart/form-data", 19))
+		message(d, res, 415, "Unsupported form",
+		        "This form must be sent as multipart/form-data.", u);
+	else if (form_parse_multipart(mp, type, req->body.data, req->body.len, &e) ||
+	         form_multipart_fields(mp, &form, &e)) {
+		form_multipart_release(mp);
+		message(d, res, 400, "Bad form", e.msg, u);
+	}
+	return form;
+}
+
 /* --- /login, /logout, /password ------------------------------------------- */
 
 static const char *next_or_home(const char *next)

@@ -50,5 +50,14 @@ int ui_csrf_ok(struct daemon *d, struct http_response *res, const json_t *form,
  */
 json_t *ui_form(struct daemon *d, const struct http_request *req, struct http_response *res,
                 const struct auth_user *u);
+/*
+ * Like ui_form for a multipart/form-data body (a file upload): the plain
+ * fields as the JSON object, every part (files too) in *mp, which the
+ * caller releases. NULL after replying 400/403/413/415 (*mp then empty).
+ */
+struct form_multipart;
+json_t *ui_form_multipart(struct daemon *d, const struct http_request *req,
+                          struct http_response *res, const struct auth_user *u,
+                          struct form_multipart *mp);
 
 #endif

@@ -18,6 +18,7 @@
 #include "serve.h"
 #include "settings.h"
 #include "ui.h"
+#include "ui_backup.h"
 #include "ui_exposure.h"
 #include "ui_restore.h"
 #include "ui_groups.h"
@@ -150,10 +151,15 @@ static json_t *tab_info(struct daemon *d)
 static const char *done_message(const struct http_request *req, char *buf, size_t size)
 {
 	static const char *const msgs[][2] = {
-	    {"group_added", "Group added."},     {"group_saved", "Group saved."},
-	    {"group_renamed", "Group renamed."}, {"group_deleted", "Group deleted."},
-	    {"user_added", "User added."},       {"password_set", "Password set."},
-	    {"role_set", "Role changed."},       {"user_deleted", "User deleted."},
+	    {"group_added", "Group added."},
+	    {"group_saved", "Group saved."},
+	    {"group_renamed", "Group renamed."},
+	    {"group_deleted", "Group deleted."},
+	    {"user_added", "User added."},
+	    {"password_set", "Password set."},
+	    {"role_set", "Role changed."},
+	    {"user_deleted", "User deleted."},
+	    {"backup_saved", "Backup saved on the server."},
 	};
 	const char *done = http_query(req, "done");
 	if (!done)
@@ -177,9 +183,9 @@ static const char *done_message(const struct http_request *req, char *buf, size_
 	return NULL;
 }
 
-void ui_settings_page(struct daemon *d, struct http_response *res, int status,
-                      const struct auth_user *u, const char *tab, const char *done,
-                      const struct ui_settings_failed *f)
+static void page(struct daemon *d, struct http_response *res, int status, const struct auth_user *u,
+                 const char *tab, const char *done, const struct ui_settings_failed *f,
+                 const json_t *report)
 {
 	json_t *tabs = json_array();
 	for (size_t i = 0; i < NTABS; i++)
@@ -196,6 +202,9 @@ void ui_settings_page(struct daemon *d, struct http_response *res, int status,
 		section = tab_info(d);
 	} else if (!strcmp(tab, "inventory")) {
 		section = tab_inventory(d);
+		ui_backup_tab(d, section);
+		if (report)
+			json_object_set(section, "report", (json_t *)report);
 	} else if (store_txn_begin(d->app.db, 0, &t, &e)) {
 		json_object_set_new(ctx, "error", json_string(e.msg));
 		status = 500;
@@ -210,6 +219,19 @@ void ui_settings_page(struct daemon *d, struct http_response *res, int status,
 	if (section)
 		json_object_set_new(ctx, tab, section);
 	ui_page(d, res, status, "Settings", "ui-settings", ctx, u);
+}
+
+void ui_settings_page(struct daemon *d, struct http_response *res, int status,
+                      const struct auth_user *u, const char *tab, const char *done,
+                      const struct ui_settings_failed *f)
+{
+	page(d, res, status, u, tab, done, f, NULL);
+}
+
+void ui_settings_page_report(struct daemon *d, struct http_response *res, const struct auth_user *u,
+                             const json_t *report)
+{
+	page(d, res, 200, u, "inventory", NULL, NULL, report);
 }
 
 static void settings_get(struct daemon *d, const struct http_request *req,
@@ -281,7 +303,7 @@ void ui_settings_handle(struct daemon *d, const struct http_request *req, struct
 {
 	static const struct {
 		const char *path;
-		int kind; /* 0 group, 1 user, 2 exposure, 3 inventory */
+		int kind; /* 0 group, 1 user, 2 exposure, 3 inventory, 4 backups */
 		int op;
 	} posts[] = {
 	    {"/settings/groups/add", 0, UI_GROUPS_ADD},
@@ -294,6 +316,9 @@ void ui_settings_handle(struct daemon *d, const struct http_request *req, struct
 	    {"/settings/users/delete", 1, UI_USERS_DELETE},
 	    {"/settings/exposure", 2, 0},
 	    {"/settings/inventory/restore", 3, 0},
+	    {"/settings/inventory/backup/save", 4, UI_BACKUP_SAVE},
+	    {"/settings/inventory/backup/restore", 4, UI_BACKUP_RESTORE},
+	    {"/settings/inventory/backup/upload", 4, UI_BACKUP_UPLOAD},
 	};
 	const char *p = req->path;
 	int get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
@@ -307,6 +332,13 @@ void ui_settings_handle(struct daemon *d, const struct http_request *req, struct
 			settings_get(d, req, res, u);
 		return;
 	}
+	if (!strcmp(p, "/settings/inventory/backup")) {
+		if (!get)
+			not_allowed(res, "GET");
+		else
+			ui_backup_download(d, res, u);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++) {
 		if (strcmp(p, posts[i].path))
 			continue;
@@ -318,8 +350,10 @@ void ui_settings_handle(struct daemon *d, const struct http_request *req, struct
 			ui_users_post(d, req, res, u, (enum ui_users_op)posts[i].op);
 		else if (posts[i].kind == 2)
 			ui_exposure_post(d, req, res, u);
-		else
+		else if (posts[i].kind == 3)
 			ui_restore_post(d, req, res, u);
+		else
+			ui_backup_post(d, req, res, u, (enum ui_backup_op)posts[i].op);
 		return;
 	}
 	ui_page(d, res, 404, "Not found", "ui-message",

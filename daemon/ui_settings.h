@@ -56,6 +56,10 @@ void ui_settings_page(struct daemon *d, struct http_response *res, int status,
                       const struct auth_user *u, const char *tab, const char *done,
                       const struct ui_settings_failed *f);
 
+/* Show the Inventory tab with report (what a backup restore did, ui_backup.c) on top. */
+void ui_settings_page_report(struct daemon *d, struct http_response *res, const struct auth_user *u,
+                             const json_t *report);
+
 /* A JSON value as new text: strings as they are, numbers and booleans as words, lists as JSON. */
 char *ui_settings_value_text(const json_t *v);
 

@@ -400,13 +400,36 @@ static char *author_email(const char *author)
 	return strchr(author, '@') ? xstrdup(author) : xasprintf("%s@portolan.invalid", author);
 }
 
+/*
+ * The "<prefix>" every listed line starts with as "<prefix>: ", or 0: a
+ * restore journals "restore from F: host/name: ..." per service and its
+ * commit is then titled "restore from F". Only the listed lines are
+ * seen (the first MESSAGE_LINES).
+ */
+static size_t shared_prefix(const struct buf *lines)
+{
+	const char *first = lines->data, *sep = strstr(first, ": ");
+	const char *nl = strchr(first, '\n');
+	if (!sep || (nl && nl < sep))
+		return 0;
+	size_t n = (size_t)(sep - first);
+	for (const char *p = first; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, first, n + 2))
+			return 0;
+	return n;
+}
+
 static void commit_message(const struct author_group *g, struct buf *out)
 {
 	if (g->nmessages == 1) {
 		buf_add(out, g->message.data, g->message.len);
 		return;
 	}
-	buf_addf(out, "%zu changes by %s\n\n", g->nmessages, g->author);
+	size_t prefix = shared_prefix(&g->message);
+	if (prefix)
+		buf_addf(out, "%.*s\n\n", (int)prefix, g->message.data);
+	else
+		buf_addf(out, "%zu changes by %s\n\n", g->nmessages, g->author);
 	buf_add(out, g->message.data, g->message.len);
 	if (g->nmessages > MESSAGE_LINES)
 		buf_addf(out, "... and %zu more\n", g->nmessages - MESSAGE_LINES);

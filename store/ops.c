@@ -9,6 +9,7 @@
 #include "merge.h"
 #include "naming.h"
 #include "repo.h"
+#include "stdbackup.h"
 #include "../common/banned.h"
 
 /* Append the journal entry describing old -> new (old NULL = created, new NULL = deleted). */
@@ -480,4 +481,154 @@ int store_ops_groups_replace(struct store_txn *t, const json_t *groups, const ch
                              struct err *e)
 {
 	return restore_groups(t, groups, author, e);
+}
+
+/* --- restoring an STD backup ----------------------------------------------- */
+
+#define FIELD_PTR(r, f, T)  ((T *)((char *)(r) + (f)->offset))
+#define FIELD_CPTR(r, f, T) ((const T *)((const char *)(r) + (f)->offset))
+
+static int str_same(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+/* Copy the fields src->present names from src->rec onto rec. */
+static void apply_std_fields(struct store_record *rec, const struct store_std_record *src)
+{
+	for (size_t i = 0; i < store_nfields; i++) {
+		const struct store_field *f = &store_fields[i];
+		if (!(src->present & ((uint64_t)1 << i)))
+			continue;
+		switch (f->type) {
+		case STORE_FT_STR:
+		case STORE_FT_TEXT:
+		case STORE_FT_JSON:
+			store_set_str(FIELD_PTR(rec, f, char *), *FIELD_CPTR(&src->rec, f, char *));
+			break;
+		case STORE_FT_OPT_INT:
+			*FIELD_PTR(rec, f, struct store_opt_int) =
+			    *FIELD_CPTR(&src->rec, f, struct store_opt_int);
+			break;
+		case STORE_FT_BOOL:
+		case STORE_FT_URL_SRC:
+		case STORE_FT_ICON_SRC:
+			*FIELD_PTR(rec, f, int) = *FIELD_CPTR(&src->rec, f, int);
+			break;
+		case STORE_FT_TIME:
+			break; /* live: never restored */
+		}
+	}
+}
+
+/*
+ * Who chose a restored icon is not in the file: one that matches what
+ * portolan would derive is "derived", any other counts as the notifier's
+ * (a later register may replace it, an operator's edit still pins it).
+ */
+static void std_icon_source(struct store_record *rec, const struct store_record *before)
+{
+	if (before && str_same(before->image_icon, rec->image_icon)) {
+		rec->image_icon_source = before->image_icon_source;
+		return;
+	}
+	char *derived = store_derive_icon(rec->image_name, rec->container_name);
+	rec->image_icon_source = !rec->image_icon                     ? STORE_ICON_NONE
+	                         : str_same(derived, rec->image_icon) ? STORE_ICON_DERIVED
+	                                                              : STORE_ICON_NOTIFIER;
+	free(derived);
+}
+
+static int std_skip(const struct store_std_record *r, int scope, const json_t *seen,
+                    const struct store_record *cur, int exists, const char **reason)
+{
+	int is_static =
+	    (r->present & ((uint64_t)1 << (store_field_find("is_static") - store_fields)))
+	        ? r->rec.is_static
+	        : 0;
+	if (!r->rec.host)
+		*reason = "no host";
+	else if (!r->rec.container_name)
+		*reason = "no container_name";
+	else if (find_identity(seen, &r->rec) >= 0)
+		*reason = "duplicate of an earlier record";
+	else if (scope == STORE_STD_SCOPE_STATIC && !is_static)
+		*reason = "not static (scope static)";
+	else if (exists && cur->is_static && !is_static)
+		*reason = "locked";
+	else
+		*reason = NULL;
+	return *reason != NULL;
+}
+
+/* Apply record r; res gets its outcome. */
+static int std_restore_one(struct store_txn *t, const struct store_std_record *r, int scope,
+                           json_t *seen, const char *verb, const char *author, int64_t now,
+                           struct store_std_result *res, struct err *e)
+{
+	struct store_record rec, before;
+	store_record_init(&rec);
+	store_record_init(&before);
+	uint64_t id = 0;
+	int exists = r->rec.host && r->rec.container_name &&
+	             !store_db_find(t, r->rec.host, r->rec.container_name, &id, NULL);
+	int rc = exists ? store_db_get(t, id, &before, e) : 0;
+	res->line = r->line;
+	res->host = r->rec.host ? xstrdup(r->rec.host) : NULL;
+	res->container_name = r->rec.container_name ? xstrdup(r->rec.container_name) : NULL;
+	if (rc || std_skip(r, scope, seen, &before, exists, &res->reason)) {
+		res->outcome = STORE_STD_SKIPPED;
+		goto out;
+	}
+	char *key = xasprintf("%s/%zu/%s", r->rec.host, strlen(r->rec.host), r->rec.container_name);
+	json_object_set_new(seen, key, json_integer(0));
+	free(key);
+	if (exists)
+		store_record_copy(&rec, &before);
+	else
+		rc = store_db_next_id(t, &rec.id, e);
+	if (rc)
+		goto out;
+	apply_std_fields(&rec, r);
+	std_icon_source(&rec, exists ? &before : NULL);
+	if (exists && store_record_equal(&before, &rec, STORE_FIELD_INVENTORY)) {
+		res->outcome = STORE_STD_UNCHANGED;
+		goto out;
+	}
+	rec.last_updated = now;
+	res->outcome = exists ? STORE_STD_UPDATED : STORE_STD_CREATED;
+	rc = store_db_put(t, &rec, e);
+	if (!rc)
+		rc = journal_change(t, exists ? STORE_CHANGE_EDIT : STORE_CHANGE_ADD, verb,
+		                    exists ? &before : NULL, &rec, author, e);
+out:
+	store_record_release(&rec);
+	store_record_release(&before);
+	return rc;
+}
+
+int store_ops_std_restore(struct store_txn *t, const struct store_std_backup *b, int scope,
+                          const char *author, int64_t now, struct store_std_report *report,
+                          struct err *e)
+{
+	struct store_std_report rep;
+	memset(&rep, 0, sizeof(rep));
+	rep.v = xcalloc(b->n ? b->n : 1, sizeof(*rep.v));
+	json_t *seen = json_object();
+	/* journal_change writes "<verb> <host>/<name>: <changes>" */
+	char *verb = xasprintf("restore from %s:", b->source ? b->source : "backup");
+	int rc = 0;
+	for (size_t i = 0; !rc && i < b->n; i++) {
+		rc = std_restore_one(t, &b->v[i], scope, seen, verb, author, now, &rep.v[rep.n], e);
+		rep.count[rep.v[rep.n].outcome]++;
+		rep.n++;
+	}
+	free(verb);
+	json_decref(seen);
+	if (rc) {
+		store_std_report_release(&rep);
+		return rc;
+	}
+	*report = rep;
+	return 0;
 }

@@ -91,4 +91,22 @@ int store_ops_put_inventory(struct store_txn *t, const struct store_record *cur,
 int store_ops_groups_replace(struct store_txn *t, const json_t *groups, const char *author,
                              struct err *e);
 
+struct store_std_backup;
+struct store_std_report;
+/*
+ * Apply a parsed STD backup (stdbackup.h) with STD's restore rules:
+ * records without host or container_name are skipped; scope static
+ * (enum store_std_scope) takes only records with is_static true; a stored
+ * static entry is not overwritten by a non-static record; the first
+ * record of an identity wins over later duplicates. Every other record's
+ * inventory keys are applied to the entry with its (host,
+ * container_name), or a new one; keys the file lacks, live state and
+ * fields STD's format does not carry are kept. Journaled as author with
+ * "restore from <b->source>: <host>/<name>: <changes>". *report gets one
+ * result per record (released by the caller). Only store errors fail.
+ */
+int store_ops_std_restore(struct store_txn *t, const struct store_std_backup *b, int scope,
+                          const char *author, int64_t now, struct store_std_report *report,
+                          struct err *e);
+
 #endif

@@ -91,6 +91,9 @@ int store_yaml_doc_json(const struct store_yaml_doc *d, json_t **out, struct err
  */
 int store_yaml_doc_errf(const struct store_yaml_doc *d, const json_t *loc, struct err *e,
                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Line and column (1-based) of the node loc points to, as store_yaml_doc_errf finds it. */
+void store_yaml_doc_pos(const struct store_yaml_doc *d, const json_t *loc, size_t *line,
+                        size_t *col);
 /*
  * Report the first problem in v like store_yaml_doc_errf (an unknown key
  * points at the key itself) and return ERR_INVAL.

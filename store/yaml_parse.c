@@ -434,6 +434,14 @@ int store_yaml_doc_errf(const struct store_yaml_doc *d, const json_t *loc, struc
 	return rc;
 }
 
+void store_yaml_doc_pos(const struct store_yaml_doc *d, const json_t *loc, size_t *line,
+                        size_t *col)
+{
+	const struct ynode *n = locate(d, loc, 0);
+	*line = n ? n->line : 1;
+	*col = n ? n->col : 1;
+}
+
 int store_yaml_doc_verr(const struct store_yaml_doc *d, const struct store_verr *v, struct err *e)
 {
 	const json_t *first = json_array_get(v->details, 0);

@@ -108,12 +108,143 @@ static void url_encoding(void **state)
 	buf_release(&b);
 }
 
+#define CT "multipart/form-data; boundary=----b0und"
+
+static int mp(const char *ct, const char *body, size_t len, struct form_multipart *m)
+{
+	struct err e = {0};
+	memset(m, 0, sizeof(*m));
+	return form_parse_multipart(m, ct, body, len, &e);
+}
+
+static void multipart_fields_and_files(void **state)
+{
+	(void)state;
+	static const char body[] = "------b0und\r\n"
+	                           "Content-Disposition: form-data; name=\"csrf_token\"\r\n"
+	                           "\r\n"
+	                           "abc123\r\n"
+	                           "------b0und\r\n"
+	                           "Content-Disposition: form-data; name=\"file\"; "
+	                           "filename=\"C:\\\\backups\\\\nightly.yml\"\r\n"
+	                           "Content-Type: application/x-yaml\r\n"
+	                           "\r\n"
+	                           "- host: a\r\n  x: \"\0\"\r\n"
+	                           "------b0und\r\n"
+	                           "content-disposition: form-data; name=scope\r\n"
+	                           "\r\n"
+	                           "static\r\n"
+	                           "------b0und--\r\nepilogue";
+	struct form_multipart m;
+	assert_int_equal(mp(CT, body, sizeof(body) - 1, &m), 0);
+	assert_int_equal(m.n, 3);
+	const struct form_part *file = form_multipart_get(&m, "file");
+	assert_non_null(file);
+	assert_string_equal(file->filename, "nightly.yml");
+	assert_int_equal(file->len, 19); /* binary-safe: the NUL is kept */
+	assert_memory_equal(file->data, "- host: a\r\n  x: \"\0\"", 19);
+	assert_null(form_multipart_get(&m, "csrf_token")->filename);
+	json_t *fields = NULL;
+	struct err e = {0};
+	assert_int_equal(form_multipart_fields(&m, &fields, &e), 0);
+	assert_string_equal(form_get(fields, "csrf_token"), "abc123");
+	assert_string_equal(form_get(fields, "scope"), "static");
+	assert_string_equal(form_get(fields, "file"), ""); /* files are not fields */
+	json_decref(fields);
+	form_multipart_release(&m);
+	/* a quoted boundary, an empty field, no epilogue */
+	static const char b2[] = "--x y\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n"
+	                         "\r\n--x y--";
+	assert_int_equal(
+	    mp("multipart/form-data; charset=utf-8; boundary=\"x y\"", b2, sizeof(b2) - 1, &m), 0);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(m.v[0].len, 0);
+	form_multipart_release(&m);
+	form_multipart_release(NULL);
+}
+
+static void multipart_refuses_malformed_bodies(void **state)
+{
+	(void)state;
+	static const char *const types[] = {
+	    NULL,
+	    "application/x-www-form-urlencoded",
+	    "multipart/form-data",
+	    "multipart/form-data; boundary=",
+	    "multipart/form-data; boundary=\"unclosed",
+	    "multipart/form-data; boundary=a\x01b",
+	    "multipart/form-data; boundary=ends-in-space ",
+	    "multipart/form-datax; boundary=b",
+	    "multipart/form-data; boundary=01234567890123456789012345678901234567890123456789"
+	    "012345678901234567890",
+	};
+	static const char ok[] =
+	    "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--b--";
+	struct form_multipart m;
+	for (size_t i = 0; i < sizeof(types) / sizeof(*types); i++)
+		if (mp(types[i], ok, sizeof(ok) - 1, &m) != ERR_INVAL)
+			fail_msg("accepted content type %zu", i);
+	assert_int_equal(mp("multipart/form-data; boundary=b", ok, sizeof(ok) - 1, &m), 0);
+	form_multipart_release(&m);
+	static const char *const bad[] = {
+	    "",
+	    "--",
+	    "--b",
+	    "preamble\r\n--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--b--",
+	    "--b\nContent-Disposition: form-data; name=\"a\"\n\nv\n--b--",
+	    "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv",
+	    "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--b",
+	    "--b\r\nContent-Disposition: form-data; name=\"a\"",
+	    "--b\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nv\r\n--b--",
+	    "--b\r\nContent-Disposition: form-data\r\n\r\nv\r\n--b--",
+	    "--b\r\nContent-Disposition: form-data; name=\"\"\r\n\r\nv\r\n--b--",
+	    "--b\r\nContent-Disposition: form-data; name=\"a\r\n\r\nv\r\n--b--",
+	    "--b\r\nContent-Type: text/plain\r\n\r\nv\r\n--b--",
+	    "--b\r\nno colon here\r\n\r\nv\r\n--b--",
+	    "--b\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Disposition: "
+	    "form-data; name=\"b\"\r\n\r\nv\r\n--b--",
+	    "--b\r\nContent-Disposition: form-data; name=a; junk\r\n\r\nv\r\n--b--",
+	    "--bx\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--b--",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		if (mp("multipart/form-data; boundary=b", bad[i], strlen(bad[i]), &m) != ERR_INVAL)
+			fail_msg("accepted body %zu: %s", i, bad[i]);
+		assert_null(m.v);
+	}
+	/* a NUL in the part headers */
+	static const char nul[] =
+	    "--b\r\nContent-Disposition: form-data; name=\"a\0\"\r\n\r\nv\r\n--b--";
+	assert_int_equal(mp("multipart/form-data; boundary=b", nul, sizeof(nul) - 1, &m),
+	                 ERR_INVAL);
+	/* too many parts */
+	struct buf b;
+	buf_init(&b, 0);
+	for (int i = 0; i <= FORM_MAX_PARTS; i++)
+		buf_addf(&b, "--b\r\nContent-Disposition: form-data; name=\"f%d\"\r\n\r\nv\r\n", i);
+	buf_adds(&b, "--b--");
+	assert_int_equal(mp("multipart/form-data; boundary=b", b.data, b.len, &m), ERR_INVAL);
+	buf_release(&b);
+	/* a field that is not UTF-8 parses, but cannot become a form field */
+	static const char latin[] =
+	    "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n\xe9\r\n--b--";
+	assert_int_equal(mp("multipart/form-data; boundary=b", latin, sizeof(latin) - 1, &m), 0);
+	json_t *fields = NULL;
+	struct err e = {0};
+	assert_int_equal(form_multipart_fields(&m, &fields, &e), ERR_INVAL);
+	assert_null(fields);
+	form_multipart_release(&m);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(decodes_fields), cmocka_unit_test(refuses_bad_bodies),
-	    cmocka_unit_test(cookies),        cmocka_unit_test(local_paths),
+	    cmocka_unit_test(decodes_fields),
+	    cmocka_unit_test(refuses_bad_bodies),
+	    cmocka_unit_test(cookies),
+	    cmocka_unit_test(local_paths),
 	    cmocka_unit_test(url_encoding),
+	    cmocka_unit_test(multipart_fields_and_files),
+	    cmocka_unit_test(multipart_refuses_malformed_bodies),
 	};
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);

@@ -306,8 +306,10 @@ static void env_beats_yaml(void **state)
 	setenv_fake("LISTEN", "[::1]:8815");
 	setenv_fake("DASHBOARD_PUBLIC", "off");
 	setenv_fake("BACKUP_DAYS_TO_KEEP", "14");
+	setenv_fake("BACKUP_TIME", "23:59");
 	struct settings *s = load(f);
 	assert_no_warnings(s);
+	assert_string_equal(s->backup_time, "23:59");
 	assert_string_equal(s->api_token, "from-env");
 	assert_int_equal(s->url_healthcheck_interval, 45);
 	assert_int_equal(s->register_field_ownership, STORE_USER_WINS);
@@ -423,6 +425,9 @@ static void invalid_env_values_fall_back_to_the_default(void **state)
 	    {"LISTEN", "x", SETTINGS_LISTEN, "using default '127.0.0.1:8815'"},
 	    {"LISTEN", "1.2.3.4:0", SETTINGS_LISTEN, "using default"},
 	    {"BACKUP_DAYS_TO_KEEP", "0", SETTINGS_BACKUP_DAYS_TO_KEEP, "using default '7'"},
+	    {"BACKUP_TIME", "24:00", SETTINGS_BACKUP_TIME, "using default '00:05'"},
+	    {"BACKUP_TIME", "1:30", SETTINGS_BACKUP_TIME, "using default '00:05'"},
+	    {"BACKUP_TIME", "12:60", SETTINGS_BACKUP_TIME, "using default '00:05'"},
 	    {"URL_HEALTHCHECK_INTERVAL", "abc", SETTINGS_URL_HEALTHCHECK_INTERVAL,
 	     "using default '300'"},
 	    {"URL_HEALTHCHECK_INTERVAL", "99999999999", SETTINGS_URL_HEALTHCHECK_INTERVAL,
