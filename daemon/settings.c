@@ -139,6 +139,10 @@ static const struct desc descs[SETTINGS_NKEYS] = {
     [SETTINGS_ICON_FETCH_TIMEOUT] = {"icon_fetch_timeout", "ICON_FETCH_TIMEOUT", K_INT,
                                      OFF(icon_fetch_timeout), 10, NULL, 1, 120,
                                      "Seconds an icon download may take (1-120)."},
+    [SETTINGS_HOOK_TIMEOUT] = {"hook_timeout", "HOOK_TIMEOUT", K_INT, OFF(hook_timeout), 30, NULL,
+                               1, 3600,
+                               "Seconds a hook (<config>/hooks/post-commit, post-render) may run\n"
+                               "before its process group is killed (1-3600)."},
 };
 
 /* A parsed value: i for the int-like kinds, s (malloc'd) for the others. */

@@ -49,6 +49,7 @@ enum settings_key {
 	SETTINGS_ICON_SOURCES,
 	SETTINGS_ICON_RETRY_AFTER,
 	SETTINGS_ICON_FETCH_TIMEOUT,
+	SETTINGS_HOOK_TIMEOUT,
 	SETTINGS_NKEYS
 };
 
@@ -78,6 +79,7 @@ struct settings {
 	int icon_retry_after;   /* ICON_RETRY_AFTER, seconds before a failed icon is tried again,
 	                           86400 */
 	int icon_fetch_timeout; /* ICON_FETCH_TIMEOUT, seconds, 10, 1..120 */
+	int hook_timeout;       /* HOOK_TIMEOUT, seconds a hook may run, 30, 1..3600 */
 
 	enum settings_source source[SETTINGS_NKEYS];
 	char **warnings; /* every problem found while loading, as logged */
