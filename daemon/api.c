@@ -414,6 +414,7 @@ static void handle_metrics(struct daemon *d, struct http_response *res)
 	    "# TYPE portolan_site_render_seconds summary\n"
 	    "portolan_site_render_seconds_sum %.6f\nportolan_site_render_seconds_count %llu\n",
 	    render_secs, renders);
+	metrics_write_hooks(d->hooks, &res->body);
 }
 
 /* GET /api/v1/icons. */
