@@ -244,8 +244,9 @@ static int stdin_file(const struct hooks_names *s)
 			break;
 		off += (size_t)w;
 	}
+	int whole = off == b.len;
 	buf_release(&b);
-	if (off < b.len || lseek(fd, 0, SEEK_SET) < 0) {
+	if (!whole || lseek(fd, 0, SEEK_SET) < 0) {
 		close(fd);
 		return -1;
 	}
