@@ -429,6 +429,7 @@ static void handle_metrics(struct daemon *d, struct http_response *res)
 	    render_secs, renders);
 	if (d->gitsync)
 		gitsync_metrics(d->gitsync, &res->body);
+	metrics_write_hooks(d->hooks, &res->body);
 }
 
 /* GET /api/v1/icons. */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../store/merge.h"
+#include "hooks.h"
 #include "../common/banned.h"
 
 void metrics_init(struct metrics *m)
@@ -57,4 +58,17 @@ void metrics_write(struct metrics *m, struct buf *out)
 		buf_addf(out, "portolan_registrations_total{outcome=\"%s\"} %llu\n", outcome[i],
 		         m->registrations[i]);
 	pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_write_hooks(struct hooks *h, struct buf *out)
+{
+	unsigned long long runs[HOOKS_NKINDS][HOOKS_NRESULTS];
+	hooks_stats(h, runs);
+	buf_adds(out, "# HELP portolan_hook_runs_total Hook runs by hook and result.\n"
+	              "# TYPE portolan_hook_runs_total counter\n");
+	for (int k = 0; k < HOOKS_NKINDS; k++)
+		for (int r = 0; r < HOOKS_NRESULTS; r++)
+			buf_addf(out, "portolan_hook_runs_total{hook=\"%s\",result=\"%s\"} %llu\n",
+			         hooks_name((enum hooks_kind)k),
+			         hooks_result_name((enum hooks_result)r), runs[k][r]);
 }

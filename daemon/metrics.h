@@ -12,6 +12,8 @@
 
 #define METRICS_MAX_SERIES 128
 
+struct hooks;
+
 struct metrics {
 	pthread_mutex_t lock;
 	struct {
@@ -33,5 +35,7 @@ void metrics_request(struct metrics *m, const char *route, int status);
 void metrics_registration(struct metrics *m, int status);
 /* Append the counters in Prometheus text format. */
 void metrics_write(struct metrics *m, struct buf *out);
+/* Append portolan_hook_runs_total{hook,result} from the hooks worker (NULL: all zero). */
+void metrics_write_hooks(struct hooks *h, struct buf *out);
 
 #endif

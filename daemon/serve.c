@@ -45,16 +45,20 @@ static void publish_change(struct daemon *d, uint64_t seq)
 	events_publish(d->events, "change", data);
 }
 
-/* The site was rebuilt up to journal seq: live pages reload (app.js listens for "render"). */
-static void publish_render(void *arg, uint64_t seq, int pages_written)
+/*
+ * The site was rebuilt up to journal seq: live pages reload (app.js listens for "render")
+ * and the post-render hook runs.
+ */
+static void publish_render(void *arg, uint64_t seq, const char *const *pages, size_t npages)
 {
 	struct daemon *d = arg;
-	if (!pages_written)
+	if (!npages)
 		return; /* browsers would fetch the page again for nothing */
 	char data[96];
-	snprintf(data, sizeof(data), "{\"seq\":%llu,\"pages_written\":%d}", (unsigned long long)seq,
-	         pages_written);
+	snprintf(data, sizeof(data), "{\"seq\":%llu,\"pages_written\":%zu}",
+	         (unsigned long long)seq, npages);
 	events_publish(d->events, "render", data);
+	hooks_post_render(d->hooks, pages, npages);
 }
 
 static void wake_mirror(void *arg)
@@ -103,10 +107,39 @@ static void drain(struct daemon *d, int *commits)
 	*commits += n;
 }
 
+/* Collects changed paths, one more than a hook is given: that one says "truncated". */
+static int add_changed(const char *path, int exists, void *arg)
+{
+	(void)exists; /* a hook sees a removed file by its absence from the work tree */
+	struct hooks_names *files = arg;
+	hooks_names_add(files, path);
+	return files->n > HOOKS_MAX_NAMES;
+}
+
+/* The mirror committed since HEAD was before ("" = no commit yet): run post-commit. */
+static void post_commit_hook(struct daemon *d, const char *before)
+{
+	char after[64];
+	struct err e = {0};
+	if (store_mirror_head(d->app.mirror, after, &e) || !strcmp(before, after))
+		return;
+	struct hooks_names files = {0};
+	if (store_mirror_changed_paths(d->app.mirror, before, after, add_changed, &files, &e) < 0)
+		log_error("post-commit hook: %s", e.msg);
+	else
+		hooks_post_commit(d->hooks, after, (const char *const *)files.v, files.n);
+	hooks_names_release(&files);
+}
+
 static void run_mirror(struct daemon *d)
 {
 	double t0 = clock_mono_s();
 	int commits = 0;
+	char before[64] = "";
+	/* HEAD is read and diffed only for a post-commit hook: most installs have none. */
+	int hook = hooks_installed(d->hooks, HOOKS_POST_COMMIT);
+	if (hook && store_mirror_head(d->app.mirror, before, NULL))
+		before[0] = '\0';
 	import_outside(d, NULL);
 	drain(d, &commits);
 	if (gitsync_take_fetched(d->gitsync)) {
@@ -123,6 +156,8 @@ static void run_mirror(struct daemon *d)
 	}
 	if (commits)
 		gitsync_committed(d->gitsync);
+	if (hook && commits > 0)
+		post_commit_hook(d, before);
 	pthread_mutex_lock(&d->mirror_lock);
 	d->mirror_seconds += clock_mono_s() - t0;
 	d->mirror_runs++;
@@ -191,6 +226,7 @@ static void reload_settings(struct daemon *d)
 	pthread_rwlock_unlock(&d->settings_lock);
 	settings_free(old);
 	log_set_level(fresh->log_level);
+	hooks_set_timeout(d->hooks, fresh->hook_timeout);
 	log_info("settings reloaded");
 }
 
@@ -225,6 +261,17 @@ static void wait_for_signals(struct daemon *d, const sigset_t *set)
 		log_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 		return;
 	}
+}
+
+/* Before the render thread and the mirror, which report to it. */
+static int start_hooks(struct daemon *d, struct err *e)
+{
+	char *dir = xasprintf("%s/hooks", d->app.config);
+	struct hooks_config cfg = {dir, d->app.config, d->app.repo, d->settings->site_dir,
+	                           d->settings->hook_timeout};
+	int rc = hooks_start(&d->hooks, &cfg, e);
+	free(dir);
+	return rc;
 }
 
 static void print_first_start(const struct daemon *d)
@@ -295,7 +342,7 @@ int serve_main(const char *config, int argc, char **argv)
 	d.history_cache = history_cache_new();
 	d.throttle = throttle_new(THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S, THROTTLE_LOCKOUT_S,
 	                          THROTTLE_MAX_ENTRIES);
-	if (app_open(&d.app, config, &e) || ui_new(&d.ui, config, &e) ||
+	if (app_open(&d.app, config, &e) || ui_new(&d.ui, config, &e) || start_hooks(&d, &e) ||
 	    sitegen_start(&d.sitegen, &d, publish_render, &d, &e) ||
 	    writer_start(&d.writer, d.app.db, wake_mirror, &d, &e) ||
 	    auth_ensure_default_user(&d, &e)) {
@@ -323,8 +370,8 @@ int serve_main(const char *config, int argc, char **argv)
 	http_stop(d.http); /* finishes in-flight requests, whose writes the writer completes */
 	/* The checker submits results: it stops before the writer. */
 	health_stop(d.health);
-	icons_stop(d.icons);   /* like the checker: it submits to the writer */
-	backup_stop(d.backup); /* reads the store: before app_close */
+	icons_stop(d.icons);                /* like the checker: it submits to the writer */
+	backup_stop(d.backup);              /* reads the store: before app_close */
 	pthread_mutex_lock(&d.import_lock); /* an import in progress finishes first */
 	d.imports_open = 0;
 	pthread_mutex_unlock(&d.import_lock);
@@ -338,6 +385,7 @@ int serve_main(const char *config, int argc, char **argv)
 	log_info("stopped");
 out:
 	sitegen_stop(d.sitegen); /* renders what the last writes changed */
+	hooks_stop(d.hooks);     /* runs what the last commit and render left, for a few seconds */
 	ui_free(d.ui);
 	throttle_free(d.throttle);
 	history_cache_free(d.history_cache);

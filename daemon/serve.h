@@ -14,6 +14,7 @@
 #include "events.h"
 #include "health.h"
 #include "history_cache.h"
+#include "hooks.h"
 #include "http.h"
 #include "icons.h"
 #include "metrics.h"
@@ -60,6 +61,9 @@ struct daemon {
 	/* answers of store/history.h for the current HEAD (history_cache.c) */
 	struct history_cache *history_cache;
 	uint64_t published_seq; /* journal seq that last woke the mirror (writer thread) */
+	/* <config>/hooks/: post-commit from the mirror thread, post-render from the render thread
+	 */
+	struct hooks *hooks;
 };
 
 /* portolan serve [--listen ADDR] [-n] */

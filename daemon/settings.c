@@ -163,6 +163,10 @@ static const struct desc descs[SETTINGS_NKEYS] = {
     [SETTINGS_GIT_TOKEN] = {"git_token", "GIT_TOKEN", K_SECRET, OFF(git_token), 0, NULL, 0, 0,
                             "Token for an https:// git_remote (sent as the password of basic\n"
                             "auth). Best given in the environment; never logged or shown."},
+    [SETTINGS_HOOK_TIMEOUT] = {"hook_timeout", "HOOK_TIMEOUT", K_INT, OFF(hook_timeout), 30, NULL,
+                               1, 3600,
+                               "Seconds a hook (<config>/hooks/post-commit, post-render) may run\n"
+                               "before its process group is killed (1-3600)."},
 };
 
 /* A parsed value: i for the int-like kinds, s (malloc'd) for the others. */

@@ -54,6 +54,7 @@ enum settings_key {
 	SETTINGS_GIT_SYNC_INTERVAL,
 	SETTINGS_GIT_SSH_KEY,
 	SETTINGS_GIT_TOKEN,
+	SETTINGS_HOOK_TIMEOUT,
 	SETTINGS_NKEYS
 };
 
@@ -88,6 +89,7 @@ struct settings {
 	int git_sync_interval;  /* GIT_SYNC_INTERVAL, seconds, 300, 1..86400 */
 	char *git_ssh_key;      /* GIT_SSH_KEY, default <config>/ssh/id_ed25519 */
 	char *git_token;        /* GIT_TOKEN; NULL = none; never shown */
+	int hook_timeout;       /* HOOK_TIMEOUT, seconds a hook may run, 30, 1..3600 */
 
 	enum settings_source source[SETTINGS_NKEYS];
 	char **warnings; /* every problem found while loading, as logged */

@@ -177,11 +177,18 @@ static void render_once(struct sitegen *g)
 		g->seconds += dt;
 		g->last_seconds = dt;
 		pthread_mutex_unlock(&g->lock);
-		if (g->done)
-			g->done(g->done_arg, snap.seq, (int)st.pages_written);
 		/* The pages are live; their .gz siblings follow. */
 		if (render_site_compress(g->site, &e))
 			log_error("render: %s", e.msg);
+		/*
+		 * Only now: a post-render hook that publishes the site must find
+		 * every .gz in place (the compress of a few pages takes milliseconds).
+		 */
+		if (g->done) {
+			size_t npages;
+			const char *const *pages = render_site_written(g->site, &npages);
+			g->done(g->done_arg, snap.seq, pages, npages);
+		}
 		/* The page buffers were megabytes: give them back rather than keep them resident.
 		 */
 		malloc_trim(0);

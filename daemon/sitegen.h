@@ -9,6 +9,7 @@
 #ifndef DAEMON_SITEGEN_H
 #define DAEMON_SITEGEN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../common/err.h"
@@ -16,8 +17,12 @@
 struct daemon;
 struct sitegen;
 
-/* Called on the render thread after each build that finished (seq = journal seq rendered). */
-typedef void (*sitegen_done_fn)(void *arg, uint64_t seq, int pages_written);
+/*
+ * Called on the render thread after each build that finished and its .gz
+ * files (seq = journal seq rendered), with the pages whose bytes changed,
+ * relative to the site dir (valid during the call).
+ */
+typedef void (*sitegen_done_fn)(void *arg, uint64_t seq, const char *const *pages, size_t npages);
 
 /* Load the templates and start the thread, which renders once right away. ERR_* on failure. */
 int sitegen_start(struct sitegen **out, struct daemon *d, sitegen_done_fn done, void *arg,

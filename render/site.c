@@ -61,6 +61,7 @@ struct page_state {
 	int gz_known; /* gz_size/gz_mtime describe the .gz on disk */
 	off_t gz_size;
 	struct timespec gz_mtime;
+	int written; /* the last build changed its bytes (render_site_written) */
 };
 
 /* A page written whose .gz is still to be made (render_site_compress). */
@@ -81,6 +82,8 @@ struct render_site {
 	struct libdeflate_compressor *gz[RENDER_THREADS]; /* one per thread */
 	json_t *icons_seen; /* icon file name -> true/false, for one build */
 	struct render_stats *st;
+	const char *written[RENDER_NPAGES]; /* the last build's changed pages, in page order */
+	size_t nwritten;
 };
 
 /* --- gzip ------------------------------------------------------------------ */
@@ -493,6 +496,7 @@ static int build_page(struct render_site *s, size_t idx, const struct store_reco
 			ps->gz_known = 0;
 			rc = write_file(s, rel, raw.data, raw.len, FILEIO_NOCOMPARE, NULL, e);
 			st->pages_written++;
+			ps->written = !rc;
 			need_gz = 1;
 		}
 		struct stat st1, st2;
@@ -763,8 +767,11 @@ static int build_pages(struct render_site *s, const struct store_record *service
 		s->st->pages_unchanged += w[t].st.pages_unchanged;
 	}
 	s->npending = 0;
-	for (size_t p = 0; p < RENDER_NPAGES; p++)
+	for (size_t p = 0; p < RENDER_NPAGES; p++) {
 		s->npending += s->pending[p].due != 0;
+		if (s->pages[p].written)
+			s->written[s->nwritten++] = render_page_file(render_page_nth(p));
+	}
 	render_order_free(order);
 	return rc;
 }
@@ -781,6 +788,9 @@ int render_site_build(struct render_site *s, const struct store_record *services
 		return -1;
 	s->st = st ? st : &local;
 	memset(s->st, 0, sizeof(*s->st));
+	s->nwritten = 0;
+	for (size_t p = 0; p < RENDER_NPAGES; p++)
+		s->pages[p].written = 0;
 	json_decref(s->icons_seen);
 	s->icons_seen = json_object();
 	struct render_env env = *env_in;
@@ -818,6 +828,12 @@ out:
 	free(pa.js_href);
 	s->st = NULL;
 	return rc;
+}
+
+const char *const *render_site_written(const struct render_site *s, size_t *n)
+{
+	*n = s->nwritten;
+	return s->written;
 }
 
 /* (Re)load the theme; the fragment cache is stale after a successful load. */

@@ -62,6 +62,13 @@ int render_site_build(struct render_site *s, const struct store_record *services
  * render_site_build() calls it first if it is still due. ERR_IO.
  */
 int render_site_compress(struct render_site *s, struct err *e);
+/*
+ * The pages the last render_site_build wrote (their bytes changed), as
+ * paths relative to out_dir in page order; *n of them (after a failed
+ * build, those it did write). Valid until the next build; the strings
+ * are static.
+ */
+const char *const *render_site_written(const struct render_site *s, size_t *n);
 /* Free everything. NULL is fine. */
 void render_site_free(struct render_site *s);
 

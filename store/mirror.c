@@ -714,3 +714,16 @@ int store_mirror_uncommitted(struct store_mirror *m, size_t *n, struct buf *path
 	*n = u.n;
 	return rc;
 }
+
+int store_mirror_changed_paths(struct store_mirror *m, const char *from_hex, const char *to_hex,
+                               int (*cb)(const char *path, int exists, void *arg), void *arg,
+                               struct err *e)
+{
+	/* Under the lock: another process may be committing (and packing) in the same repo. */
+	int rc = lock_repo(m, e);
+	if (rc)
+		return rc;
+	rc = store_git_diff_paths(m->git, from_hex, to_hex, cb, arg, e);
+	unlock_repo(m);
+	return rc;
+}

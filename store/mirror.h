@@ -77,4 +77,14 @@ int store_mirror_uncommitted(struct store_mirror *m, size_t *n, struct buf *path
 #define STORE_GROUPS_FILE   "groups.yml"
 #define STORE_EXPOSURE_FILE "exposure.yml"
 
+/*
+ * Call cb(path, exists_in_to, arg) for every file that differs between two
+ * commits (from_hex NULL or "" = the empty tree), under the repo lock.
+ * Returns cb's first nonzero value (which stops the walk), ERR_NOTFOUND
+ * for an unknown commit, ERR_GIT or ERR_IO.
+ */
+int store_mirror_changed_paths(struct store_mirror *m, const char *from_hex, const char *to_hex,
+                               int (*cb)(const char *path, int exists, void *arg), void *arg,
+                               struct err *e);
+
 #endif
