@@ -78,6 +78,6 @@ for round in 1 2 3; do
 	t1=$(date +%s%N)
 	n=$(curl -sf -H "$AUTH" "$URL/api/v1/services" | jq "[.[] | select(.externalurl // \"\" | endswith(\"-r$round.bench.example\"))] | length")
 	curl -sf -H "$AUTH" "$URL/api/v1/git" | jq -r --arg wall $(( (t1 - t0) / 1000000 )) --arg n "$n" \
-		'"  round \(.last_import.changed) changes: fetch \(.fetch.ms) ms + plan and import \(.last_import.ms) ms = \(.fetch.ms + .last_import.ms) ms; push to visible in the API \($wall) ms (incl. waiting for the 1 s fetch tick); \($n) of 100 edits visible"'
+		'"  \(.last_import.changed) services changed: fetch \(.fetch.ms) ms + plan and import \(.last_import.ms) ms = \(.fetch.ms + .last_import.ms) ms; push to visible in the API \($wall) ms (incl. waiting for the 1 s fetch tick); \($n) of 100 edits visible"'
 done
 kill $pid; wait $pid || true
