@@ -480,6 +480,71 @@ static void add_lower(struct buf *b, const char *s)
 		buf_addc(b, (char)tolower((unsigned char)*s));
 }
 
+/* --- widgets -------------------------------------------------------------- */
+
+/* A sample value as text: integers without decimals, others with up to two. */
+static void value_text(double v, const char *unit, char *out, size_t size)
+{
+	const char *sep = unit && *unit ? " " : "";
+	if (v == (double)(long long)v && v > -1e15 && v < 1e15)
+		snprintf(out, size, "%lld%s%s", (long long)v, sep, unit && *unit ? unit : "");
+	else
+		snprintf(out, size, "%.2f%s%s", v, sep, unit && *unit ? unit : "");
+}
+
+/* SVG polyline points for the kept values, in a 48 x 12 box; "" for fewer than 2. */
+static void sparkline(const double *v, size_t n, struct buf *out)
+{
+	if (n < 2)
+		return;
+	double lo = v[0], hi = v[0];
+	for (size_t i = 1; i < n; i++) {
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	for (size_t i = 0; i < n; i++) {
+		double x = 48.0 * (double)i / (double)(n - 1);
+		double y = hi > lo ? 11.0 - 10.0 * (v[i] - lo) / (hi - lo) : 6.0;
+		buf_addf(out, "%s%.1f,%.1f", i ? " " : "", x, y);
+	}
+}
+
+static json_t *widget_views(const struct store_record *r, const struct render_env *env)
+{
+	json_t *out = json_array();
+	const struct render_widget_value *v = NULL;
+	size_t n = r->widget && env->widget_values
+	               ? env->widget_values(r->id, r->widget, &v, env->widget_arg)
+	               : 0;
+	struct buf b;
+	buf_init(&b, 0);
+	for (size_t i = 0; i < n; i++) {
+		json_t *w = json_object();
+		char text[64], ago[32];
+		set_text(w, "label", v[i].label ? v[i].label : "");
+		if (v[i].has_value) {
+			value_text(v[i].value, v[i].unit, text, sizeof(text));
+			render_age_text(env->now - v[i].at, ago, sizeof(ago));
+			set_text(w, "value", text);
+			set_text(w, "age_text", ago);
+		} else {
+			set_text(w, "value", "–");
+			set_text(w, "age_text", "no value yet");
+		}
+		if (v[i].error)
+			set_text(w, "error_text", v[i].error);
+		json_object_set_new(w, "error", json_boolean(v[i].error != NULL));
+		json_object_set_new(w, "stale", json_boolean(v[i].stale));
+		buf_reset(&b);
+		sparkline(v[i].history, v[i].nhistory, &b);
+		if (b.len)
+			set_text(w, "spark", b.data);
+		json_array_append_new(out, w);
+	}
+	buf_release(&b);
+	return out;
+}
+
 json_t *render_model_service(const struct store_record *r, const struct render_env *env)
 {
 	json_t *svc = json_object();
@@ -524,10 +589,12 @@ json_t *render_model_service(const struct store_record *r, const struct render_e
 	add_exposures(svc, r);
 	add_networks(svc, r);
 	add_ports(svc, r);
-	json_object_set_new(svc, "widgets", json_array());
-	json_object_set_new(svc, "has_widgets", json_false());
-	int headless =
-	    !render_has_url(r) && json_array_size(json_object_get(svc, "exposures")) == 0;
+	json_t *widgets = widget_views(r, env);
+	int has_widgets = json_array_size(widgets) > 0;
+	json_object_set_new(svc, "widgets", widgets);
+	json_object_set_new(svc, "has_widgets", json_boolean(has_widgets));
+	int headless = !render_has_url(r) &&
+	               json_array_size(json_object_get(svc, "exposures")) == 0 && !has_widgets;
 	json_object_set_new(svc, "headless", json_boolean(headless));
 	json_object_set_new(svc, "is_static", json_boolean(r->is_static));
 	json_object_set_new(svc, "is_dynamic", json_boolean(!r->is_static));
@@ -571,6 +638,13 @@ uint64_t render_model_key(const struct store_record *r, const struct render_env 
 	struct buf b;
 	buf_init(&b, 0);
 	store_record_encode(r, &b);
+	if (r->widget) { /* values change without the record: they are part of the key */
+		json_t *w = widget_views(r, env);
+		char *text = json_dumps(w, JSON_COMPACT);
+		buf_adds(&b, text ? text : "");
+		free(text);
+		json_decref(w);
+	}
 	struct docker_view dv;
 	docker_fill(r, env, &dv);
 	buf_addf(&b, "|%s|%s|%s|%s|%d|%s|%" PRIu64 "|", dv.cls, dv.text, dv.tip, dv.age,

@@ -28,6 +28,19 @@ struct render_url_health {
 	double uptime; /* % of kept results that were up, -1 when unknown */
 };
 
+/* One widget field as the pages show it (see render_env.widget_values). */
+struct render_widget_value {
+	const char *label;
+	const char *unit; /* "" or NULL for none */
+	int has_value;    /* a good sample was ever taken */
+	double value;
+	int64_t at;            /* when the value was sampled */
+	const char *error;     /* the last sample's error ("auth: 401 Unauthorized"), or NULL */
+	int stale;             /* the last sample failed: the value shown is older */
+	const double *history; /* kept values, oldest first, for the sparkline */
+	size_t nhistory;
+};
+
 /* What the model needs besides the records. */
 struct render_env {
 	int64_t now;            /* unix seconds; ages and staleness are relative to it */
@@ -45,6 +58,14 @@ struct render_env {
 	/* The file (under the site's images/) for an icon name, or NULL; NULL hook = no icons. */
 	const char *(*icon_file)(const char *name, void *arg);
 	void *icon_arg;
+	/*
+	 * The fields of service id's widget (configured as widget_config, the
+	 * record's canonical JSON), in display order: their count, *out
+	 * valid until the next call. NULL hook or 0 = nothing to show.
+	 */
+	size_t (*widget_values)(uint64_t id, const char *widget_config,
+	                        const struct render_widget_value **out, void *arg);
+	void *widget_arg;
 };
 
 /*

@@ -173,6 +173,7 @@ static int operator_owned(const char *name)
 	    "internal_health_check_enabled",
 	    "external_health_check_enabled",
 	    "health_check_timeout",
+	    "widget",
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
 		if (!strcmp(name, names[i]))

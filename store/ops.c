@@ -130,6 +130,7 @@ static void apply_edit(struct store_record *rec, const struct store_edit *ed,
 	edit_bool(&rec->is_static, &ed->is_static);
 	edit_str(&rec->group_name, &ed->group_name);
 	edit_str(&rec->notes, &ed->notes);
+	edit_str(&rec->widget, &ed->widget);
 	if (ed->sort_priority.state != STORE_P_ABSENT) {
 		rec->sort_priority.set = ed->sort_priority.state == STORE_P_VALUE;
 		rec->sort_priority.value = rec->sort_priority.set ? ed->sort_priority.value : 0;

@@ -31,6 +31,9 @@ struct store_edit {
 	struct store_pbool is_static;
 	struct store_pstr notes;
 	struct store_pstr stack_name;
+	struct store_pstr widget; /* canonical config text (store/widgetcfg.h) */
+	struct store_pstr
+	    widget_api_key; /* absent = keep, null or "" = remove; never stored here */
 };
 
 /* Validate an operator edit body (PATCH/POST); ERR_INVAL with problems in v. */

@@ -43,6 +43,7 @@ const struct store_field store_fields[] = {
     F(exposure_observations, JSON, INV),
     F(notifier_reported_group_name, STR, INV),
     F(notifier_reported_sort_priority, OPT_INT, INV),
+    F(widget, JSON, INV),
     F(notes, TEXT, INV),
     F(container_id, STR, LIVE),
     F(docker_status, STR, LIVE),
@@ -135,8 +136,11 @@ int store_record_equal(const struct store_record *a, const struct store_record *
  * byte, optional ints as a presence byte + i64, times as i64. Native byte
  * order: the file never leaves the machine (git holds the portable copy).
  */
-/* 2 added health_check_timeout; format 1 records (without it) still decode. */
-#define RECORD_FORMAT 2
+/*
+ * 2 added health_check_timeout, 3 widget; older records (without them)
+ * still decode.
+ */
+#define RECORD_FORMAT 3
 #define NULL_LEN      UINT32_MAX
 
 static void put_u32(struct buf *out, uint32_t v)
@@ -223,6 +227,16 @@ static int decode_field(struct store_record *r, const struct store_field *f, str
 	return 0;
 }
 
+/* The record format that introduced field f. */
+static int field_since(const struct store_field *f)
+{
+	if (f->offset == offsetof(struct store_record, health_check_timeout))
+		return 2;
+	if (f->offset == offsetof(struct store_record, widget))
+		return 3;
+	return 1;
+}
+
 int store_record_decode(struct store_record *out, const void *data, size_t len, struct err *e)
 {
 	struct reader rd = {data, len};
@@ -233,8 +247,7 @@ int store_record_decode(struct store_record *out, const void *data, size_t len, 
 	    take(&rd, &r.id, sizeof(r.id)))
 		goto bad;
 	for (size_t i = 0; i < store_nfields; i++)
-		if (!(format == 1 && store_fields[i].offset ==
-		                         offsetof(struct store_record, health_check_timeout)) &&
+		if (format >= field_since(&store_fields[i]) &&
 		    decode_field(&r, &store_fields[i], &rd))
 			goto bad;
 	if (rd.left)

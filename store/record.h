@@ -76,6 +76,7 @@ struct store_record {
 	char *exposure_observations; /* canonical JSON array text, or NULL (= none) */
 	char *notifier_reported_group_name;
 	struct store_opt_int notifier_reported_sort_priority;
+	char *widget; /* canonical JSON text (store/widgetcfg.h), or NULL; never the API key */
 
 	/* live */
 	char *container_id;

@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "listfields.h"
+#include "widgetcfg.h"
 #include "../common/xalloc.h"
 #include "../common/banned.h"
 
@@ -583,7 +584,8 @@ static int get_list(const struct store_yaml_doc *d, const struct store_field *f,
 		return ERR_INVAL;
 	struct store_verr verr;
 	store_verr_init(&verr);
-	int rc = store_list_canon(f->name, v, NULL, &verr, out);
+	int rc = !strcmp(f->name, "widget") ? store_widget_config_canon(v, NULL, &verr, out)
+	                                    : store_list_canon(f->name, v, NULL, &verr, out);
 	if (rc)
 		rc = store_yaml_doc_verr(d, &verr, e);
 	store_verr_release(&verr);

@@ -1380,7 +1380,7 @@ static void register_in_same_txn_after_exposure_put_uses_new_settings(void **sta
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 /* Records written before health_check_timeout existed (format 1) still decode, as unset. */
-static void record_format_1_decodes(void **state)
+static void record_older_formats_decode(void **state)
 {
 	(void)state;
 	struct store_record r, back;
@@ -1392,14 +1392,28 @@ static void record_format_1_decodes(void **state)
 	r.external_health_check_enabled = 1;
 	r.health_check_timeout.set = 1;
 	r.health_check_timeout.value = 0x1122334455667788;
+	const char *widget = "{\"type\":\"zzqq\",\"url\":\"http://x\",\"fields\":[]}";
+	r.widget = strdup(widget);
 	struct buf b;
 	buf_init(&b, 0);
 	store_record_encode(&r, &b);
-	assert_int_equal((unsigned char)b.data[0], 2);
+	assert_int_equal((unsigned char)b.data[0], 3);
 	assert_int_equal(store_record_decode(&back, b.data, b.len, NULL), 0);
 	assert_true(store_record_equal(&r, &back, STORE_FIELD_INVENTORY | STORE_FIELD_LIVE));
 	store_record_release(&back);
-	/* cut the field out and call it format 1 */
+	/* cut the widget (u32 length + bytes) out and call it format 2 */
+	size_t wl = strlen(widget);
+	char *w = memmem(b.data, b.len, widget, wl);
+	assert_non_null(w);
+	w -= 4;
+	memmove(w, w + 4 + wl, b.len - (size_t)(w + 4 + wl - b.data));
+	b.len -= 4 + wl;
+	b.data[0] = 2;
+	assert_int_equal(store_record_decode(&back, b.data, b.len, NULL), 0);
+	assert_null(back.widget);
+	assert_true(back.health_check_timeout.set);
+	store_record_release(&back);
+	/* cut the timeout out too and call it format 1 */
 	const unsigned char field[9] = {1, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11};
 	char *at = memmem(b.data, b.len, field, sizeof(field));
 	assert_non_null(at);
@@ -1407,11 +1421,12 @@ static void record_format_1_decodes(void **state)
 	b.data[0] = 1;
 	assert_int_equal(store_record_decode(&back, b.data, b.len - 9, NULL), 0);
 	assert_false(back.health_check_timeout.set);
+	assert_null(back.widget);
 	assert_string_equal(back.container_name, "sonarr");
 	assert_true(back.external_health_check_enabled);
 	store_record_release(&back);
 	/* an unknown newer format is refused */
-	b.data[0] = 3;
+	b.data[0] = 4;
 	assert_int_equal(store_record_decode(&back, b.data, b.len - 9, NULL), ERR_INVAL);
 	buf_release(&b);
 	store_record_release(&r);
@@ -1420,7 +1435,7 @@ static void record_format_1_decodes(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(record_format_1_decodes),
+	    cmocka_unit_test(record_older_formats_decode),
 	    T(open_creates_store),
 	    T(reopen_keeps_records),
 	    T(open_records_current_schema_version),

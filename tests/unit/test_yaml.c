@@ -55,6 +55,9 @@ static void full_record(struct store_record *r)
 	                                          "code \"quotes\" \\ back\\slash\ttab");
 	r->notifier_reported_sort_priority.set = 1;
 	r->notifier_reported_sort_priority.value = 10;
+	r->widget =
+	    xstrdup("{\"type\":\"json\",\"url\":\"http://10.0.0.5:8080/api\",\"fields\":[{\"key\":"
+	            "\"jobs\",\"label\":\"Jobs\",\"path\":\"data.jobs\",\"unit\":null}]}");
 	r->notes = xstrdup("# Notes\n\nRuns *nginx* \xe2\x80\x94 see `docs`.\n    code block\n"
 	                   "\ttabbed: yes\nlast line\n");
 }
@@ -352,6 +355,7 @@ static void test_emit_minimal(void **state)
 	                          "exposure_observations: null\n"
 	                          "notifier_reported_group_name: null\n"
 	                          "notifier_reported_sort_priority: null\n"
+	                          "widget: null\n"
 	                          "notes: null\n");
 	free(text);
 	assert_roundtrip(&r);
