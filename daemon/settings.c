@@ -95,6 +95,10 @@ static const struct desc descs[SETTINGS_NKEYS] = {
                                            K_INT, OFF(widget_background_reload), 900, NULL, 30,
                                            86400,
                                            "Seconds between widget data refreshes (30-86400)."},
+    [SETTINGS_WIDGET_TIMEOUT] = {"widget_timeout", "WIDGET_TIMEOUT", K_INT, OFF(widget_timeout), 10,
+                                 NULL, 1, 60,
+                                 "Seconds one widget request may take, to connect and in all\n"
+                                 "(1-60)."},
     [SETTINGS_WIDGET_VALUE_RETENTION_DAYS] = {"widget_value_retention_days",
                                               "WIDGET_VALUE_RETENTION_DAYS", K_INT,
                                               OFF(widget_value_retention_days), 30, NULL, 1, 3650,
