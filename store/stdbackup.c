@@ -12,6 +12,7 @@
 #include "health.h"
 #include "payload.h"
 #include "validate.h"
+#include "widgetcfg.h"
 #include "yaml.h"
 #include "../common/banned.h"
 
@@ -104,6 +105,22 @@ static json_t *source_or_null(int src)
 	return str_or_null(store_url_source_name(src));
 }
 
+/*
+ * STD's widget block, without widget_api_key: portolan's export never holds
+ * a secret (the key stays in the encrypted store).
+ */
+static void add_widget(json_t *o, const struct store_record *r)
+{
+	json_t *cfg = r->widget ? json_loads(r->widget, 0, NULL) : NULL;
+	if (!cfg)
+		return;
+	json_object_set_new(o, "widget",
+	                    json_pack("{s:O,s:O,s:O}", "widget_name", json_object_get(cfg, "type"),
+	                              "widget_url", json_object_get(cfg, "url"), "widget_fields",
+	                              json_object_get(cfg, "fields")));
+	json_decref(cfg);
+}
+
 /* One record in STD's key order (spec/std-backup.md), then group_name. */
 static json_t *std_record(struct store_txn *t, const struct store_record *r)
 {
@@ -135,6 +152,7 @@ static json_t *std_record(struct store_txn *t, const struct store_record *r)
 	json_object_set_new(o, "published_ports", list_or_null(r->published_ports));
 	json_object_set_new(o, "internalurl_source", source_or_null(r->internalurl_source));
 	json_object_set_new(o, "externalurl_source", source_or_null(r->externalurl_source));
+	add_widget(o, r);
 	json_object_set_new(o, "group_name", str_or_null(r->group_name));
 	return o;
 }
@@ -216,7 +234,7 @@ static const char *const live_keys[] = {
     "external_health_check_status",
     "external_health_check_update",
     "started_at",
-    "widget", /* widgets are not restored; its widget_api_key is never looked at */
+    "widget", /* taken apart by take_widget; its widget_api_key is never looked at */
 };
 
 static int is_live_key(const char *k)
@@ -399,6 +417,41 @@ static int take_slots(const struct store_yaml_doc *d, size_t i, struct std_slots
 	return 0;
 }
 
+/*
+ * STD's widget block {widget_name, widget_url, widget_fields,
+ * widget_api_key} as a widget configuration. Its API key is not taken:
+ * it would have to be kept in clear until the restore; the operator sets
+ * it again on the edit page. A block that does not make a valid
+ * configuration is a warning, not a reason to refuse the whole file.
+ */
+static void take_widget(const struct store_yaml_doc *d, size_t i, const json_t *w,
+                        struct store_std_backup *b, struct store_std_record *r)
+{
+	if (!w || json_is_null(w))
+		return;
+	json_t *loc = json_pack("[I,s]", (json_int_t)i, "widget");
+	json_t *cfg = json_is_object(w)
+	                  ? json_pack("{s:O?,s:O?,s:O?}", "type", json_object_get(w, "widget_name"),
+	                              "url", json_object_get(w, "widget_url"), "fields",
+	                              json_object_get(w, "widget_fields"))
+	                  : NULL;
+	struct store_verr v;
+	store_verr_init(&v);
+	char *canon = NULL;
+	if (cfg && !store_widget_config_canon(cfg, loc, &v, &canon)) {
+		char **slot = field_slot(r, "widget");
+		free(*slot);
+		*slot = canon;
+	} else {
+		struct err we = {0};
+		store_yaml_doc_errf(d, loc, &we, "widget ignored: not a widget portolan knows how to configure");
+		add_warning(b, we.msg);
+	}
+	store_verr_release(&v);
+	json_decref(cfg);
+	json_decref(loc);
+}
+
 /* Record i of the document (obj) into r; unknown keys become warnings in b. */
 static int parse_record(const struct store_yaml_doc *d, size_t i, const json_t *obj,
                         struct store_std_backup *b, struct store_std_record *r, struct err *e)
@@ -424,6 +477,8 @@ static int parse_record(const struct store_yaml_doc *d, size_t i, const json_t *
 	store_verr_init(&verr);
 	store_pkeys_parse(&s, std_keys, NSTD, known, &verr);
 	int rc = store_verr_any(&verr) ? slot_error(d, i, &verr, e) : take_slots(d, i, &s, r, e);
+	if (!rc)
+		take_widget(d, i, json_object_get(obj, "widget"), b, r);
 	store_verr_release(&verr);
 	store_pkeys_release(&s, std_keys, NSTD);
 	json_decref(known);
