@@ -64,6 +64,150 @@ static char *form_text(const json_t *v)
 	return xstrdup("");
 }
 
+/* --- the widget section --------------------------------------------------------- */
+
+/* "wanted, queued" for a built-in's fields; one "key | label | path | unit" line per json field. */
+static char *fields_text(const json_t *cfg)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	const json_t *list = json_object_get(cfg, "fields"), *f;
+	size_t i;
+	json_array_foreach (list, i, f) {
+		if (json_is_string(f)) {
+			buf_addf(&b, "%s%s", i ? ", " : "", json_string_value(f));
+		} else {
+			const char *unit = json_string_value(json_object_get(f, "unit"));
+			buf_addf(&b, "%s%s | %s | %s%s%s", i ? "\n" : "",
+			         json_string_value(json_object_get(f, "key")),
+			         json_string_value(json_object_get(f, "label")),
+			         json_string_value(json_object_get(f, "path")), unit ? " | " : "",
+			         unit ? unit : "");
+		}
+	}
+	char *t = buf_detach(&b, NULL);
+	return t ? t : xstrdup("");
+}
+
+static char *trimmed(const char *s, size_t n)
+{
+	while (n && (*s == ' ' || *s == '\t' || *s == '\r')) {
+		s++;
+		n--;
+	}
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		n--;
+	return xstrndup(s, n);
+}
+
+/* The form's fields text as the API's "fields" (strings, or objects for the json widget). */
+static json_t *fields_from_text(const char *type, const char *text)
+{
+	json_t *out = json_array();
+	int json = !strcmp(type, "json");
+	const char *sep = json ? "\n" : ",\n";
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, sep);
+		char *item = trimmed(p, n);
+		p += n + (p[n] ? 1 : 0);
+		if (!*item) {
+			free(item);
+			continue;
+		}
+		if (!json) {
+			json_array_append_new(out, json_string(item));
+		} else {
+			/* key | label | path [| unit] */
+			char *part[4] = {NULL, NULL, NULL, NULL};
+			const char *q = item;
+			for (int k = 0; k < 4 && q; k++) {
+				size_t m = strcspn(q, "|");
+				part[k] = trimmed(q, m);
+				q = q[m] ? q + m + 1 : NULL;
+			}
+			json_t *o = json_pack("{s:s,s:s,s:s}", "key", part[0], "label",
+			                      part[1] ? part[1] : "", "path", part[2] ? part[2] : "");
+			if (part[3] && *part[3])
+				json_object_set_new(o, "unit", json_string(part[3]));
+			json_array_append_new(out, o);
+			for (int k = 0; k < 4; k++)
+				free(part[k]);
+		}
+		free(item);
+	}
+	return out;
+}
+
+/*
+ * The widget part of the form: type, base URL, fields, a new API key, and
+ * "remove the key". An empty type removes the widget. Sent only when it
+ * changes something (an unchanged form leaves the widget and its key alone).
+ */
+static void widget_from_form(const json_t *form, const json_t *current, json_t *edit)
+{
+	const char *type = form_get(form, "widget_type"), *url = form_get(form, "widget_url");
+	const char *key = form_get(form, "widget_api_key");
+	int clear_key = !strcmp(form_get(form, "widget_api_key_clear"), "true");
+	const json_t *was = current ? json_object_get(current, "widget") : NULL;
+	int had = json_is_object(was);
+	if (!*type) {
+		if (had)
+			json_object_set_new(edit, "widget", json_null());
+		return;
+	}
+	json_t *cfg = json_pack("{s:s,s:s,s:o}", "type", type, "url", url, "fields",
+	                        fields_from_text(type, form_get(form, "widget_fields")));
+	int same = had && json_equal(cfg, was);
+	if (*key)
+		json_object_set_new(cfg, "api_key", json_string(key));
+	else if (clear_key)
+		json_object_set_new(cfg, "api_key", json_null());
+	if (same && !*key && !clear_key)
+		json_decref(cfg);
+	else
+		json_object_set_new(edit, "widget", cfg);
+}
+
+/* Whether service id has an API key stored for its widget. */
+static int widget_key_set(struct daemon *d, uint64_t id)
+{
+	(void)d;
+	(void)id;
+	return 0;
+}
+
+/* The widget definitions for the type chooser and their help: [{name, description, fields_text, readme_html}]. */
+static json_t *widget_types(struct daemon *d)
+{
+	(void)d;
+	return json_array();
+}
+
+/* What the widget section shows: the posted form again, else the stored configuration. */
+static json_t *widget_section(const json_t *values, int key_set, const json_t *errors)
+{
+	json_t *w;
+	if (json_object_get(values, "widget_type")) {
+		w = json_pack("{s:s,s:s,s:s}", "type", form_get(values, "widget_type"), "url",
+		              form_get(values, "widget_url"), "fields",
+		              form_get(values, "widget_fields"));
+	} else {
+		const json_t *cfg = json_object_get(values, "widget");
+		char *text = fields_text(cfg);
+		w = json_pack("{s:s,s:s,s:s}", "type",
+		              json_is_object(cfg) ? json_string_value(json_object_get(cfg, "type")) : "",
+		              "url",
+		              json_is_object(cfg) ? json_string_value(json_object_get(cfg, "url")) : "",
+		              "fields", text);
+		free(text);
+	}
+	json_object_set_new(w, "key_set", json_boolean(key_set));
+	const json_t *err = json_object_get(errors, "widget");
+	if (err)
+		json_object_set(w, "error", (json_t *)err);
+	return w;
+}
+
 /*
  * The edit object for what the form says: for an add every non-empty
  * field, for an edit (current given) only the fields that differ from it.
@@ -99,6 +243,7 @@ static json_t *edit_from_form(const json_t *form, const json_t *current)
 		}
 		json_object_set_new(edit, f->name, v);
 	}
+	widget_from_form(form, current, edit);
 	return edit;
 }
 
@@ -206,6 +351,8 @@ static void form_page(struct daemon *d, struct http_response *res, int status,
 	}
 	json_t *ctx = json_pack("{s:o,s:s,s:b,s:s?}", "fields", list, "csrf", u->csrf, "saved",
 	                        saved, "error", error);
+	json_object_set_new(ctx, "widget", widget_section(values, rec && widget_key_set(d, id), errors));
+	json_object_set_new(ctx, "widget_types", widget_types(d));
 	struct store_txn *t = NULL;
 	if (!store_txn_begin(d->app.db, 0, &t, NULL))
 		json_object_set_new(ctx, "groups", group_names(t));
