@@ -79,6 +79,10 @@ int app_open(struct app *a, const char *config, struct err *e)
 		/* Resume what a crashed process left unmirrored. */
 		if (!rc)
 			rc = store_mirror_drain(a->mirror, a->db, NULL, e);
+		if (rc == ERR_BUSY) { /* an outside commit could not be imported: logged; later */
+			log_warn("%s", e->msg);
+			rc = 0;
+		}
 	}
 	free(lmdb);
 	free(lock);
@@ -100,6 +104,7 @@ struct import_job {
 	const struct store_mirror_import *mi;
 	int refuse;
 	size_t changed;
+	int content_error; /* the version could not be applied (e.g. a rename onto a taken name) */
 };
 
 static int apply_import(struct store_txn *t, void *ctx, struct err *e)
@@ -107,7 +112,16 @@ static int apply_import(struct store_txn *t, void *ctx, struct err *e)
 	struct import_job *j = ctx;
 	if (j->refuse)
 		return store_mirror_refuse(t, j->mi, e);
-	return store_mirror_import_apply(t, j->mi, (int64_t)time(NULL), &j->changed, e);
+	int rc = store_mirror_import_apply(t, j->mi, (int64_t)time(NULL), &j->changed, e);
+	/*
+	 * The writer commits what a job wrote before a caller's error; an
+	 * import is all or nothing, so such an error aborts the transaction.
+	 */
+	if (rc == ERR_INVAL || rc == ERR_EXISTS || rc == ERR_NOTFOUND) {
+		j->content_error = rc;
+		rc = ERR_STORE;
+	}
+	return rc;
 }
 
 static int run_job(struct app *a, struct writer *w, struct import_job *j, struct err *e)
@@ -139,7 +153,28 @@ int app_import(struct app *a, struct writer *w, const char *fetched, struct app_
 	double t0 = clock_mono_s();
 	int rc = store_mirror_check(a->mirror, a->db, fetched, &mi, &problems, e);
 	snprintf(res->rev, sizeof(res->rev), "%s", mi.rev);
-	struct import_job job = {&mi, 0, 0};
+	struct import_job job = {&mi, 0, 0, 0};
+	if (!rc && mi.plan) {
+		res->author = xstrdup(store_import_author(mi.plan));
+		res->files = store_import_nfiles(mi.plan);
+		rc = run_job(a, w, &job, e);
+		if (job.content_error) {
+			/* valid files that cannot be applied together: refused like an invalid one
+			 */
+			buf_addf(&problems, "%s\n", e->msg);
+			rc = ERR_INVAL;
+		}
+		res->changed = job.changed;
+		res->seconds = clock_mono_s() - t0;
+		if (!rc) {
+			res->outcome = APP_IMPORT_DONE;
+			log_info(
+			    "git import: %.7s by %s (%s): %zu files, %zu services changed in %.0f "
+			    "ms",
+			    mi.rev, res->author, mi.from_head ? "committed in the repo" : "fetched",
+			    res->files, res->changed, res->seconds * 1000);
+		}
+	}
 	if (rc == ERR_INVAL && mi.rev[0]) {
 		/* refused whole: say why, file by file, and do not try this commit again */
 		res->outcome = APP_IMPORT_REFUSED;
@@ -154,19 +189,6 @@ int app_import(struct app *a, struct writer *w, const char *fetched, struct app_
 		}
 		job.refuse = 1;
 		rc = run_job(a, w, &job, e);
-	} else if (!rc && mi.plan) {
-		res->author = xstrdup(store_import_author(mi.plan));
-		res->files = store_import_nfiles(mi.plan);
-		rc = run_job(a, w, &job, e);
-		res->changed = job.changed;
-		res->outcome = rc ? APP_IMPORT_NONE : APP_IMPORT_DONE;
-		res->seconds = clock_mono_s() - t0;
-		if (!rc)
-			log_info("git import: %.7s by %s (%s): %zu files, %zu services changed in "
-			         "%.0f ms",
-			         mi.rev, res->author,
-			         mi.from_head ? "committed in the repo" : "fetched", res->files,
-			         res->changed, res->seconds * 1000);
 	}
 	if (rc)
 		log_error("git import: %s", e->msg);

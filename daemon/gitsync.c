@@ -13,6 +13,8 @@
 #include "../common/banned.h"
 
 #define BACKOFF_MIN_S 5.0
+/* How long a stop waits for a transfer in flight. */
+#define STOP_WAIT_S 3
 
 /* One kind of transfer's record: push or fetch. */
 struct transfer {
@@ -118,6 +120,8 @@ static void do_fetch(struct gitsync *s)
 		s->fetched = 1;
 	}
 	note(s, &s->fetch, rc, &e, "fetch", clock_mono_s() - t0);
+	if (rc)
+		s->next_fetch = s->fetch.retry_at; /* the back-off, not the whole interval */
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -197,7 +201,22 @@ void gitsync_stop(struct gitsync *s)
 		s->stop = 1;
 		pthread_cond_signal(&s->wake);
 		pthread_mutex_unlock(&s->lock);
-		pthread_join(s->thread, NULL);
+		/*
+		 * libgit2 (1.5) has no network timeout: a remote that accepts and
+		 * never answers holds a transfer forever. Wait a little, then leave
+		 * the thread (and what it uses) to the process's exit.
+		 */
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += STOP_WAIT_S;
+		if (pthread_timedjoin_np(s->thread, NULL, &until)) {
+			log_warn(
+			    "git sync: a transfer with the remote is still running after %d s; "
+			    "leaving it",
+			    STOP_WAIT_S);
+			pthread_detach(s->thread);
+			return;
+		}
 	}
 	store_remote_free(s->remote);
 	app_import_result_release(&s->last_import);

@@ -88,7 +88,17 @@ static void import_outside(struct daemon *d, const char *fetched)
 	struct err e = {0};
 	pthread_mutex_lock(&d->import_lock);
 	if (d->imports_open) {
-		app_import(&d->app, d->writer, fetched, &res, &e);
+		/*
+		 * Its own transaction, not the writer's group: an import that fails
+		 * half-way must leave nothing, and must not fail the registers it
+		 * would have shared a group with.
+		 */
+		app_import(&d->app, NULL, fetched, &res, &e);
+		if (res.outcome ==
+		    APP_IMPORT_DONE) { /* what the writer's hook does after a write */
+			sitegen_wake(d->sitegen);
+			publish_change(d, journal_seq(d));
+		}
 		gitsync_note_import(d->gitsync, &res);
 		if (res.outcome == APP_IMPORT_DONE) /* a hand commit may need no commit of ours */
 			gitsync_committed(d->gitsync);
@@ -101,7 +111,15 @@ static void drain(struct daemon *d, int *commits)
 {
 	struct err e = {0};
 	int n = 0;
-	if (store_mirror_drain(d->app.mirror, d->app.db, &n, &e))
+	int rc = store_mirror_drain(d->app.mirror, d->app.db, &n, &e);
+	if (rc ==
+	    ERR_BUSY) { /* a commit made by hand since the look for one: import it, then ours */
+		*commits += n;
+		n = 0;
+		import_outside(d, NULL);
+		rc = store_mirror_drain(d->app.mirror, d->app.db, &n, &e);
+	}
+	if (rc)
 		log_error("git mirror: %s",
 		          e.msg); /* the cursor stays; retried on the next write */
 	*commits += n;

@@ -70,7 +70,7 @@ struct settings {
 	int healthcheck_timeout;      /* HEALTHCHECK_TIMEOUT, seconds, 5, 1..60 */
 	int healthcheck_concurrency;  /* HEALTHCHECK_CONCURRENCY, checks in flight, 64, 1..1024 */
 	int widget_background_reload; /* WIDGET_BACKGROUND_RELOAD, seconds, 900, 30..86400 */
-	int widget_timeout;              /* WIDGET_TIMEOUT, seconds per request, 10, 1..60 */
+	int widget_timeout;           /* WIDGET_TIMEOUT, seconds per request, 10, 1..60 */
 	int widget_value_retention_days; /* WIDGET_VALUE_RETENTION_DAYS, 30, 1..3650 */
 	int register_field_ownership;    /* REGISTER_FIELD_OWNERSHIP, enum store_ownership */
 	int user_session_length;         /* USER_SESSION_LENGTH, minutes, 120, 1..525600 */

@@ -125,8 +125,9 @@ static json_t *fields_from_text(const char *type, const char *text)
 				part[k] = trimmed(q, m);
 				q = q[m] ? q + m + 1 : NULL;
 			}
-			json_t *o = json_pack("{s:s,s:s,s:s}", "key", part[0], "label",
-			                      part[1] ? part[1] : "", "path", part[2] ? part[2] : "");
+			json_t *o =
+			    json_pack("{s:s,s:s,s:s}", "key", part[0], "label",
+			              part[1] ? part[1] : "", "path", part[2] ? part[2] : "");
 			if (part[3] && *part[3])
 				json_object_set_new(o, "unit", json_string(part[3]));
 			json_array_append_new(out, o);
@@ -176,7 +177,8 @@ static int widget_key_set(struct daemon *d, uint64_t id)
 	return 0;
 }
 
-/* The widget definitions for the type chooser and their help: [{name, description, fields_text, readme_html}]. */
+/* The widget definitions for the type chooser and their help: [{name, description, fields_text,
+ * readme_html}]. */
 static json_t *widget_types(struct daemon *d)
 {
 	(void)d;
@@ -194,11 +196,12 @@ static json_t *widget_section(const json_t *values, int key_set, const json_t *e
 	} else {
 		const json_t *cfg = json_object_get(values, "widget");
 		char *text = fields_text(cfg);
-		w = json_pack("{s:s,s:s,s:s}", "type",
-		              json_is_object(cfg) ? json_string_value(json_object_get(cfg, "type")) : "",
-		              "url",
-		              json_is_object(cfg) ? json_string_value(json_object_get(cfg, "url")) : "",
-		              "fields", text);
+		w = json_pack(
+		    "{s:s,s:s,s:s}", "type",
+		    json_is_object(cfg) ? json_string_value(json_object_get(cfg, "type")) : "",
+		    "url",
+		    json_is_object(cfg) ? json_string_value(json_object_get(cfg, "url")) : "",
+		    "fields", text);
 		free(text);
 	}
 	json_object_set_new(w, "key_set", json_boolean(key_set));
@@ -351,7 +354,8 @@ static void form_page(struct daemon *d, struct http_response *res, int status,
 	}
 	json_t *ctx = json_pack("{s:o,s:s,s:b,s:s?}", "fields", list, "csrf", u->csrf, "saved",
 	                        saved, "error", error);
-	json_object_set_new(ctx, "widget", widget_section(values, rec && widget_key_set(d, id), errors));
+	json_object_set_new(ctx, "widget",
+	                    widget_section(values, rec && widget_key_set(d, id), errors));
 	json_object_set_new(ctx, "widget_types", widget_types(d));
 	struct store_txn *t = NULL;
 	if (!store_txn_begin(d->app.db, 0, &t, NULL))

@@ -40,6 +40,8 @@ struct store_git {
 	int fanout_made;          /* objects/00..ff made by this process (see make_fanout) */
 	char *workdir;            /* as given to store_git_open */
 	int inited;               /* git_libgit2_init succeeded, so free must shut down */
+	store_git_commit_hook before_move; /* see store_git_set_commit_hook */
+	void *before_move_arg;
 };
 
 /* Lock files a process killed with -9 may leave; relative to the git dir. */
@@ -587,6 +589,14 @@ static int make_commit(struct store_git *g, const git_oid *tree_id, git_commit *
 	}
 	if ((rc = fileio_syncfs(git_repository_path(g->repo), e)))
 		goto out;
+	if (g->before_move) {
+		char hex[STORE_GIT_HEX_SIZE], parent_hex[STORE_GIT_HEX_SIZE] = "";
+		git_oid_tostr(hex, sizeof(hex), out);
+		if (parent)
+			git_oid_tostr(parent_hex, sizeof(parent_hex), git_commit_id(parent));
+		if ((rc = g->before_move(hex, parent_hex, g->before_move_arg, e)))
+			goto out;
+	}
 	rc = move_head(g, out, parent, sig, message, e);
 out:
 	git_tree_free(tree);
@@ -677,6 +687,25 @@ static int commit_staged(struct store_git *g, stage_fn stage, const void *items,
 	if (git_index_read(g->index, 0) < 0) {
 		rc = git_fail(e, ERR_GIT, "read index of", g->workdir);
 		goto out;
+	}
+	/*
+	 * Start from HEAD's tree, not from whatever someone staged by hand
+	 * (git add without a commit): that is theirs to commit, not ours. Their
+	 * work-tree files stay as they are (reported as uncommitted).
+	 */
+	if ((rc = head_commit(g, &head, e)))
+		goto out;
+	if (head) {
+		git_tree *tree = NULL;
+		int bad =
+		    git_commit_tree(&tree, head) < 0 || git_index_read_tree(g->index, tree) < 0;
+		git_tree_free(tree);
+		git_commit_free(head);
+		head = NULL;
+		if (bad) {
+			rc = git_fail(e, ERR_GIT, "read HEAD's tree into the index of", g->workdir);
+			goto out;
+		}
 	}
 	staging = 1;
 	if (n > PACK_MIN_FILES && (rc = pack_begin(g, e)))
@@ -918,7 +947,7 @@ int store_git_worktree_changes(struct store_git *g, const char *path,
 	git_status_list *list = NULL;
 	char *spec = path ? xstrdup(path) : NULL;
 	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
-	opts.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
+	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
 	/*
 	 * Files the mirror staged from memory have no stat data in the index, so
 	 * status hashes them; UPDATE_INDEX keeps what it learnt, and the next
@@ -938,11 +967,16 @@ int store_git_worktree_changes(struct store_git *g, const char *path,
 	}
 	for (size_t i = 0, n = git_status_list_entrycount(list); i < n && !rc; i++) {
 		const git_status_entry *s = git_status_byindex(list, i);
-		if (!(s->status & (GIT_STATUS_WT_MODIFIED | GIT_STATUS_WT_DELETED |
-		                   GIT_STATUS_WT_TYPECHANGE | GIT_STATUS_WT_RENAMED)) ||
-		    !s->index_to_workdir)
-			continue;
-		rc = cb(s->index_to_workdir->old_file.path, arg);
+		const git_diff_delta *dd = NULL;
+		if (s->status & (GIT_STATUS_WT_MODIFIED | GIT_STATUS_WT_DELETED |
+		                 GIT_STATUS_WT_TYPECHANGE | GIT_STATUS_WT_RENAMED))
+			dd = s->index_to_workdir;
+		else if (s->status & (GIT_STATUS_INDEX_NEW | GIT_STATUS_INDEX_MODIFIED |
+		                      GIT_STATUS_INDEX_DELETED | GIT_STATUS_INDEX_RENAMED |
+		                      GIT_STATUS_INDEX_TYPECHANGE))
+			dd = s->head_to_index; /* staged by hand, not committed */
+		if (dd)
+			rc = cb(dd->new_file.path ? dd->new_file.path : dd->old_file.path, arg);
 	}
 out:
 	git_status_list_free(list);
@@ -953,19 +987,22 @@ out:
 int store_git_worktree_dirty(struct store_git *g, const char *path)
 {
 	char *full = xasprintf("%s/%s", g->workdir, path);
-	struct buf bytes;
+	struct buf bytes, committed;
 	buf_init(&bytes, 0);
+	buf_init(&committed, 0);
 	int dirty = 0;
-	if (!fileio_read(full, &bytes, NULL)) {
-		const git_index_entry *en = NULL;
-		git_oid id;
-		/* the index on disk may be newer than ours (a commit made by hand) */
-		if (git_index_read(g->index, 0) == 0)
-			en = git_index_get_bypath(g->index, path, 0);
-		dirty = !en || git_odb_hash(&id, bytes.data, bytes.len, GIT_OBJECT_BLOB) < 0 ||
-		        !git_oid_equal(&id, &en->id);
-	}
+	/* against HEAD: an edit that was only staged (git add) is not committed either */
+	if (!fileio_read(full, &bytes, NULL))
+		dirty = store_git_read_file(g, "HEAD", path, SIZE_MAX, &committed, NULL) ||
+		        committed.len != bytes.len || memcmp(committed.data, bytes.data, bytes.len);
 	buf_release(&bytes);
+	buf_release(&committed);
 	free(full);
 	return dirty;
+}
+
+void store_git_set_commit_hook(struct store_git *g, store_git_commit_hook fn, void *arg)
+{
+	g->before_move = fn;
+	g->before_move_arg = arg;
 }

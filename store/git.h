@@ -115,19 +115,30 @@ int store_git_read_file(struct store_git *g, const char *rev, const char *path, 
 int store_git_commit_info(struct store_git *g, const char *rev, char **author, char **summary,
                           struct err *e);
 /*
- * Call cb(path) for every tracked file whose work-tree copy differs from
- * the index (edited or deleted by hand, not committed); path NULL = all,
+ * Call cb(path) for every tracked file edited, deleted or staged by hand
+ * and not committed (work tree or index differ from HEAD); path NULL = all,
  * else only that file. Stops at cb's first nonzero value.
  */
 int store_git_worktree_changes(struct store_git *g, const char *path,
                                int (*cb)(const char *path, void *arg), void *arg, struct err *e);
 
 /*
- * 1 when the work-tree file at path holds bytes the index does not: an
- * edit nobody committed (or a file nobody added). 0 when it matches or is
- * missing.
+ * 1 when the work-tree file at path holds bytes HEAD does not: an edit
+ * nobody committed (staged or not), or a file nobody added. 0 when it
+ * matches or is missing.
  */
 int store_git_worktree_dirty(struct store_git *g, const char *path);
+
+/*
+ * Called after a commit object is written and synced, before the branch
+ * moves to it (parent_hex "" for a first commit): a nonzero return (an
+ * ERR_* with e set) abandons the commit, leaving the branch where it was.
+ * The mirror records there which commits are its own, and refuses to
+ * commit on top of a commit made by someone else meanwhile. NULL: none.
+ */
+typedef int (*store_git_commit_hook)(const char *hex, const char *parent_hex, void *arg,
+                                     struct err *e);
+void store_git_set_commit_hook(struct store_git *g, store_git_commit_hook fn, void *arg);
 
 /* Work tree path, as given to store_git_open. */
 const char *store_git_workdir(const struct store_git *g);

@@ -40,10 +40,14 @@ int store_remote_check_url(const char *url, struct err *e)
 	if (host) {
 		host += 3;
 		const char *at = strchr(host, '@'), *slash = strchr(host, '/');
-		if (at && (!slash || at < slash) && memchr(host, ':', (size_t)(at - host)))
+		int userinfo = at && (!slash || at < slash);
+		/* over https a user name is often the token itself: none at all, it would be shown
+		 */
+		if (userinfo &&
+		    (!strncmp(url, "https://", 8) || memchr(host, ':', (size_t)(at - host))))
 			return err_set(
 			    e, ERR_INVAL,
-			    "a remote URL holds no password: give the token in GIT_TOKEN");
+			    "a remote URL holds no credentials: give the token in GIT_TOKEN");
 	}
 	if (!strncmp(url, "ssh://", 6) && url[6] && url[6] != '/')
 		return 0;

@@ -249,10 +249,23 @@ static void merge_record(struct store_record *out, const struct store_record *ba
 	buf_release(&y);
 }
 
-/* The store's record for a changed file: by the outside identity, else the base's. */
+/*
+ * The store's record for a changed file: the service with the base
+ * version's id (ids are never reused, so it is the same service even if
+ * renamed since), else the one with the outside file's id if it still has
+ * that file's identity, else by identity (outside, then base).
+ */
 static int find_current(struct store_txn *t, const struct change *ch, struct store_record *cur)
 {
 	uint64_t id;
+	if (ch->has_base && ch->base.id && !store_db_get(t, ch->base.id, cur, NULL))
+		return 1;
+	if (ch->then && ch->then->id && !store_db_get(t, ch->then->id, cur, NULL)) {
+		if (!strcmp(cur->host, ch->then->host) &&
+		    !strcmp(cur->container_name, ch->then->container_name))
+			return 1;
+		store_record_release(cur);
+	}
 	const struct store_record *keys[2] = {ch->then, ch->has_base ? &ch->base : NULL};
 	for (int k = 0; k < 2; k++)
 		if (keys[k] &&
@@ -260,6 +273,17 @@ static int find_current(struct store_txn *t, const struct change *ch, struct sto
 		    !store_db_get(t, id, cur, NULL))
 			return 1;
 	return 0;
+}
+
+/* A new service from outside: its URLs and icon are an operator's choice. */
+static void as_operator_choice(struct store_record *r)
+{
+	if (r->internalurl && r->internalurl_source == STORE_SRC_NONE)
+		r->internalurl_source = STORE_SRC_UI_EDIT;
+	if (r->externalurl && r->externalurl_source == STORE_SRC_NONE)
+		r->externalurl_source = STORE_SRC_UI_EDIT;
+	if (r->image_icon && r->image_icon_source == STORE_ICON_NONE)
+		r->image_icon_source = STORE_ICON_UI_EDIT;
 }
 
 static int apply_change(struct store_txn *t, const struct change *ch, const char *author,
@@ -278,7 +302,9 @@ static int apply_change(struct store_txn *t, const struct change *ch, const char
 		merge_record(&merged, ch->has_base ? &ch->base : NULL, &cur, ch->then);
 		rc = store_ops_put_inventory(t, &cur, &merged, "import", author, now, changed, e);
 	} else {
-		rc = store_ops_put_inventory(t, NULL, ch->then, "import", author, now, changed, e);
+		store_record_copy(&merged, ch->then);
+		as_operator_choice(&merged);
+		rc = store_ops_put_inventory(t, NULL, &merged, "import", author, now, changed, e);
 	}
 	store_record_release(&merged);
 	store_record_release(&cur);

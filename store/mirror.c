@@ -31,6 +31,10 @@ struct store_mirror {
 	char *lock_path;
 	char *tmp_dir; /* inside .git: temp files never show in the work tree */
 	int lock_fd;
+	/* during a drain (see own_commit) */
+	struct store_db *db;
+	char expect_parent[41]; /* "" = the branch has no commit yet */
+	char made[41];          /* the last commit this drain made, "" when none */
 };
 
 static int lock_repo(struct store_mirror *m, struct err *e)
@@ -338,10 +342,10 @@ static int render_batch(struct store_txn *t, struct batch *b, struct err *e)
  * imported that edit (only commits are imported), and writing the file now
  * would lose it. Keep a copy under .git and say where.
  */
-static void keep_uncommitted(struct store_mirror *m, const char *rel)
+static int keep_uncommitted(struct store_mirror *m, const char *rel, struct err *e)
 {
 	if (!store_git_worktree_dirty(m->git, rel))
-		return;
+		return 0;
 	char *full = xasprintf("%s/%s", m->repo, rel);
 	char *name = xstrdup(rel);
 	for (char *p = name; *p; p++)
@@ -351,19 +355,25 @@ static void keep_uncommitted(struct store_mirror *m, const char *rel)
 	char *copy = xasprintf("%s/%s.%lld", dir, name, (long long)time(NULL));
 	struct buf bytes;
 	buf_init(&bytes, 0);
-	if (!fileio_mkdirs(dir, NULL) && !fileio_read(full, &bytes, NULL) &&
-	    !fileio_write_atomic(copy, bytes.data, bytes.len, NULL, NULL))
+	int rc = fileio_mkdirs(dir, e);
+	if (!rc)
+		rc = fileio_read(full, &bytes, e);
+	if (!rc)
+		rc = fileio_write_atomic(copy, bytes.data, bytes.len, NULL, e);
+	if (!rc)
 		log_warn(
 		    "git mirror: %s had uncommitted changes, not imported (commit them to "
 		    "import them); the inventory's version replaces it, the edit is kept in %s",
 		    rel, copy);
-	else
-		log_warn("git mirror: %s had uncommitted changes and no copy could be kept", rel);
+	else /* the batch fails and is retried: the edit is not lost */
+		log_error("git mirror: %s has uncommitted changes and no copy could be kept: %s",
+		          rel, e->msg);
 	buf_release(&bytes);
 	free(copy);
 	free(dir);
 	free(name);
 	free(full);
+	return rc;
 }
 
 /* Bring the work tree to the rendered state: removals first, then every file. */
@@ -371,7 +381,8 @@ static int write_batch(struct store_mirror *m, struct batch *b, struct err *e)
 {
 	int rc = 0;
 	for (size_t i = 0; i < b->nremoved && !rc; i++) {
-		keep_uncommitted(m, b->removed[i].path);
+		if ((rc = keep_uncommitted(m, b->removed[i].path, e)))
+			break;
 		char *full = xasprintf("%s/%s", m->repo, b->removed[i].path);
 		rc = fileio_remove_pruning(full, m->repo, e);
 		free(full);
@@ -381,7 +392,8 @@ static int write_batch(struct store_mirror *m, struct batch *b, struct err *e)
 		for (size_t i = 0; i < st->n && !rc; i++) {
 			if (!st->v[i].data)
 				continue;
-			keep_uncommitted(m, st->v[i].path);
+			if ((rc = keep_uncommitted(m, st->v[i].path, e)))
+				break;
 			char *full = xasprintf("%s/%s", m->repo, st->v[i].path);
 			rc = fileio_write_atomic_flags(full, m->tmp_dir, st->v[i].data,
 			                               st->v[i].len, FILEIO_NOSYNC, NULL, e);
@@ -459,6 +471,7 @@ static int commit_group(struct store_mirror *m, struct author_group *g, int *com
 #define META_IMPORT_REFUSED "import_refused"
 #define META_FETCH_REFUSED  "fetch_refused"
 #define META_MERGE_PARENT   "merge_parent"
+#define META_MIRROR_MADE    "mirror_made"
 
 static char *meta_get(struct store_txn *t, const char *key)
 {
@@ -492,10 +505,10 @@ static int advance(struct store_mirror *m, struct store_db *db, uint64_t seq, st
 	int rc = store_txn_begin(db, 1, &t, e);
 	if (rc)
 		return rc;
-	char head[STORE_GIT_HEX_SIZE];
 	rc = store_cursor_set(t, STORE_MIRROR_CURSOR, seq, e);
-	if (!rc && !store_git_head(m->git, head, NULL))
-		rc = mark_head(t, head, e);
+	/* only a commit we made is ours: HEAD may have moved by hand meanwhile */
+	if (!rc && m->made[0])
+		rc = mark_head(t, m->made, e);
 	if (!rc)
 		rc = store_journal_prune(t, e);
 	if (rc) {
@@ -535,10 +548,121 @@ static int drain_one(struct store_mirror *m, struct store_db *db, int *done, int
 }
 
 /*
- * An import of fetched commits left a merge to record: one commit whose
- * second parent is the fetched tip, so the remote's history becomes part
- * of ours (and the next push is a fast-forward). Its tree is ours: the
- * fetched changes are already in it, through the store.
+ * Runs between a commit object's creation and the branch's move (git.h):
+ * the branch must still be where this drain found it (a commit made by
+ * hand meanwhile is imported first, never buried under ours), and the new
+ * commit is noted as ours before it becomes visible, so after a kill -9
+ * here the next start knows it from an outside commit.
+ */
+static int own_commit(const char *hex, const char *parent_hex, void *arg, struct err *e)
+{
+	struct store_mirror *m = arg;
+	if (strcmp(parent_hex, m->expect_parent))
+		return err_set(e, ERR_BUSY,
+		               "the branch moved (someone committed in '%s'): importing first",
+		               m->repo);
+	struct store_txn *t;
+	int rc = store_txn_begin(m->db, 1, &t, e);
+	if (rc)
+		return rc;
+	rc = store_meta_put(t, META_MIRROR_MADE, hex, e);
+	rc = rc ? (store_txn_abort(t), rc) : store_txn_commit(t, e);
+	if (!rc) {
+		snprintf(m->expect_parent, sizeof(m->expect_parent), "%s", hex);
+		snprintf(m->made, sizeof(m->made), "%s", hex);
+	}
+	return rc;
+}
+
+/* Every file of the store as the mirror writes it, staged in st when it differs from the work tree.
+ */
+struct full_sync {
+	struct store_mirror *m;
+	struct staged *st;
+	json_t *paths; /* set of the paths the store has */
+};
+
+static void sync_file(struct full_sync *fs, char *rel, struct buf *bytes)
+{
+	json_object_set_new(fs->paths, rel, json_true());
+	char *full = xasprintf("%s/%s", fs->m->repo, rel);
+	if (fileio_same_content(full, bytes->data, bytes->len) == 1) {
+		free(rel);
+	} else {
+		size_t len;
+		char *data = buf_detach(bytes, &len);
+		staged_add(fs->st, rel, data, len);
+	}
+	free(full);
+	buf_reset(bytes);
+}
+
+static int sync_service(const struct store_record *r, void *arg)
+{
+	struct full_sync *fs = arg;
+	struct buf yaml;
+	buf_init(&yaml, 0);
+	if (!store_yaml_emit_record(r, &yaml))
+		sync_file(fs, store_naming_service_path(r->host, r->container_name), &yaml);
+	buf_release(&yaml);
+	return 0;
+}
+
+static int note_stray(const char *path, int exists, void *arg)
+{
+	struct full_sync *fs = arg;
+	if (exists && !strncmp(path, "services/", 9) && !json_object_get(fs->paths, path))
+		staged_add(fs->st, xstrdup(path), NULL, 0);
+	return 0;
+}
+
+/*
+ * The whole inventory as the store has it, against HEAD's tree: after an
+ * import whose merge must not take HEAD's tree as it is (a branch reset by
+ * hand no longer holds our commits' files).
+ */
+static int stage_everything(struct store_mirror *m, struct store_db *db, struct staged *st,
+                            struct err *e)
+{
+	struct store_txn *t;
+	int rc = store_txn_begin(db, 0, &t, e);
+	if (rc)
+		return rc;
+	struct full_sync fs = {m, st, json_object()};
+	struct buf bytes;
+	buf_init(&bytes, 0);
+	rc = store_db_foreach(t, sync_service, &fs, e);
+	json_t *groups = store_group_list(t);
+	if (!rc && !store_yaml_emit_json(groups, &bytes))
+		sync_file(&fs, xstrdup(STORE_GROUPS_FILE), &bytes);
+	json_decref(groups);
+	if (!rc && !store_yaml_emit_json(store_db_exposure(t), &bytes))
+		sync_file(&fs, xstrdup(STORE_EXPOSURE_FILE), &bytes);
+	store_txn_abort(t);
+	buf_release(&bytes);
+	if (!rc)
+		rc = store_git_diff_paths(m->git, "", "HEAD", note_stray, &fs, e);
+	json_decref(fs.paths);
+	for (size_t i = 0; i < st->n && !rc; i++) {
+		char *full = xasprintf("%s/%s", m->repo, st->v[i].path);
+		rc = keep_uncommitted(m, st->v[i].path, e);
+		if (!rc && st->v[i].data)
+			rc = fileio_write_atomic_flags(full, m->tmp_dir, st->v[i].data,
+			                               st->v[i].len, FILEIO_NOSYNC, NULL, e);
+		else if (!rc)
+			rc = fileio_remove_pruning(full, m->repo, e);
+		free(full);
+	}
+	if (!rc && st->n)
+		rc = fileio_syncfs(m->repo, e);
+	return rc;
+}
+
+/*
+ * An import left a merge to record: one commit whose second parent is the
+ * other history (a fetched tip, or our own commits a reset by hand left
+ * out), so it becomes part of ours and the next push is a fast-forward.
+ * Its tree is the store's whole inventory.
  */
 static int commit_pending_merge(struct store_mirror *m, struct store_db *db, int *commits,
                                 struct err *e)
@@ -551,29 +675,79 @@ static int commit_pending_merge(struct store_mirror *m, struct store_db *db, int
 	store_txn_abort(t);
 	if (!parent)
 		return 0;
-	char head[STORE_GIT_HEX_SIZE], *summary = NULL;
-	struct err ignored = {0};
-	store_git_commit_info(m->git, parent, NULL, &summary, &ignored);
-	char *msg = xasprintf("merge %.7s: %s", parent, summary ? summary : "");
-	rc = store_git_commit_merge(m->git, NULL, 0, parent, "portolan",
-	                            "portolan@portolan.invalid", msg, head, e);
-	if (rc == ERR_NOTFOUND || rc == ERR_INVAL) { /* gone, or never a commit: nothing to join */
-		log_warn("git mirror: cannot merge %s: %s", parent, e->msg);
-		rc = 0;
+	char head[STORE_GIT_HEX_SIZE] = "", *summary = NULL;
+	struct staged st = {0};
+	/* a crash after the merge commit, before the meta below: it is made already */
+	int done = store_git_contains(m->git, "HEAD", parent, NULL) == 1;
+	if (done) {
 		store_git_head(m->git, head, NULL);
-	} else if (!rc && commits) {
-		(*commits)++;
+	} else {
+		rc = stage_everything(m, db, &st, e);
+		struct err ignored = {0};
+		store_git_commit_info(m->git, parent, NULL, &summary, &ignored);
+		char *msg = xasprintf("merge %.7s: %s", parent, summary ? summary : "");
+		if (!rc)
+			rc = store_git_commit_merge(m->git, st.v, st.n, parent, "portolan",
+			                            "portolan@portolan.invalid", msg, head, e);
+		free(msg);
+		if (rc == ERR_NOTFOUND || rc == ERR_INVAL) { /* gone, or never a commit */
+			log_warn("git mirror: cannot merge %s: %s", parent, e->msg);
+			rc = 0;
+			head[0] = 0;
+		} else if (!rc && commits) {
+			(*commits)++;
+		}
 	}
 	if (!rc && !(rc = store_txn_begin(db, 1, &t, e))) {
 		rc = store_meta_put(t, META_MERGE_PARENT, "", e);
-		if (!rc)
+		if (!rc && head[0])
 			rc = mark_head(t, head, e);
 		rc = rc ? (store_txn_abort(t), rc) : store_txn_commit(t, e);
 	}
-	free(msg);
+	staged_release(&st);
 	free(summary);
 	free(parent);
 	return rc;
+}
+
+/*
+ * The branch is where the store says: at our last commit, at one we made
+ * just before a crash, or at an outside commit that was refused. Anything
+ * else is an outside commit not imported yet: committing on top of it
+ * would bury it (store_mirror_check imports it first).
+ */
+static int branch_accounted(struct store_mirror *m, struct store_db *db, struct err *e)
+{
+	char head[STORE_GIT_HEX_SIZE];
+	m->made[0] = 0;
+	if (store_git_head(m->git, head, NULL)) {
+		m->expect_parent[0] = 0; /* no commit yet */
+		return 0;
+	}
+	snprintf(m->expect_parent, sizeof(m->expect_parent), "%s", head);
+	struct store_txn *t;
+	int rc = store_txn_begin(db, 0, &t, e);
+	if (rc)
+		return rc;
+	char *ours = meta_get(t, META_MIRROR_HEAD), *made = meta_get(t, META_MIRROR_MADE),
+	     *refused = meta_get(t, META_IMPORT_REFUSED);
+	store_txn_abort(t);
+	int ok = !ours || !strcmp(head, ours) || (made && !strcmp(head, made)) ||
+	         (refused && !strcmp(head, refused));
+	/* ours, made just before a crash kept it from being recorded: record it now */
+	if (made && !strcmp(head, made) && (!ours || strcmp(head, ours)) &&
+	    !store_txn_begin(db, 1, &t, NULL)) {
+		if (mark_head(t, made, NULL))
+			store_txn_abort(t);
+		else
+			store_txn_commit(t, NULL);
+	}
+	free(ours);
+	free(made);
+	free(refused);
+	return ok ? 0
+	          : err_set(e, ERR_BUSY, "'%s' has commits made outside that are not imported yet",
+	                    m->repo);
 }
 
 int store_mirror_drain(struct store_mirror *m, struct store_db *db, int *commits, struct err *e)
@@ -583,11 +757,16 @@ int store_mirror_drain(struct store_mirror *m, struct store_db *db, int *commits
 	int rc = lock_repo(m, e);
 	if (rc)
 		return rc;
+	m->db = db;
+	rc = branch_accounted(m, db, e);
+	store_git_set_commit_hook(m->git, own_commit, m);
 	int done = 0;
 	while (!rc && !done)
 		rc = drain_one(m, db, &done, commits, e);
 	if (!rc)
 		rc = commit_pending_merge(m, db, commits, e);
+	store_git_set_commit_hook(m->git, NULL, NULL);
+	m->db = NULL;
 	unlock_repo(m);
 	return rc;
 }
@@ -623,6 +802,11 @@ static void base_within(struct store_mirror *m, const char *rev, const char *wan
 		out[0] = 0;
 }
 
+static int same(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
 static int check_locked(struct store_mirror *m, struct store_db *db, const char *fetched,
                         struct store_mirror_import *mi, struct buf *problems, struct err *e)
 {
@@ -634,25 +818,38 @@ static int check_locked(struct store_mirror *m, struct store_db *db, const char 
 	if (rc)
 		return rc;
 	char *ours = meta_get(t, META_MIRROR_HEAD), *import_base = meta_get(t, META_IMPORT_BASE);
+	char *made = meta_get(t, META_MIRROR_MADE), *pending = meta_get(t, META_MERGE_PARENT);
 	char *head_refused = meta_get(t, META_IMPORT_REFUSED);
 	char *fetch_refused = meta_get(t, META_FETCH_REFUSED);
 	store_txn_abort(t);
-	if (ours && strcmp(head, ours) && !(head_refused && !strcmp(head, head_refused))) {
+	if (ours && !same(head, ours) && !same(head, made) && !same(head, head_refused)) {
 		/* HEAD moved without us: commits made by hand in the repo */
 		mi->from_head = 1;
 		if (store_git_contains(m->git, head, ours, NULL) != 1)
 			snprintf(mi->merge_parent, sizeof(mi->merge_parent), "%s", ours);
-		base_within(m, head, import_base ? import_base : ours, base);
+		/*
+		 * From the newest commit the store is known to reflect: our last
+		 * commit (even one a crash kept from being recorded) when the hand
+		 * commits are on top of it and nothing refused lies below.
+		 */
+		if (made && !head_refused && store_git_contains(m->git, head, made, NULL) == 1 &&
+		    (!import_base || store_git_contains(m->git, made, import_base, NULL) == 1))
+			snprintf(base, sizeof(base), "%s", made);
+		else
+			base_within(m, head, import_base ? import_base : ours, base);
 		rc = plan(m, base, head, mi, problems, e);
 	} else if (fetched && !store_git_resolve(m->git, fetched, tip, NULL) &&
-	           !(fetch_refused && !strcmp(tip, fetch_refused)) &&
+	           !same(tip, fetch_refused) && !same(tip, pending) &&
 	           store_git_contains(m->git, head, tip, NULL) == 0) {
+		/* (a tip whose merge is pending was imported already: not twice) */
 		snprintf(mi->merge_parent, sizeof(mi->merge_parent), "%s", tip);
 		base_within(m, tip, head, base);
 		rc = plan(m, base, tip, mi, problems, e);
 	}
 	free(ours);
 	free(import_base);
+	free(made);
+	free(pending);
 	free(head_refused);
 	free(fetch_refused);
 	return rc;

@@ -142,12 +142,14 @@ static void check_groups(json_t *groups, struct buf *problems)
 	}
 	json_array_foreach (groups, i, g) {
 		const json_t *prio = json_object_get(g, "sort_priority");
-		if (!json_is_string(json_object_get(g, "name")) ||
+		const char *name = json_string_value(json_object_get(g, "name"));
+		/* what store_group_put will take: a name LMDB can key (511 bytes at most) */
+		if (!name || !*name || strlen(name) > STORE_MAX_NAME ||
 		    (prio && !json_is_null(prio) && !json_is_integer(prio)))
 			buf_addf(problems,
-			         "%s:1:1: group %zu needs a name and an integer "
+			         "%s:1:1: group %zu needs a name (1 to %d bytes) and an integer "
 			         "sort_priority\n",
-			         STORE_GROUPS_FILE, i + 1);
+			         STORE_GROUPS_FILE, i + 1, STORE_MAX_NAME);
 	}
 }
 

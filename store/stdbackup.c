@@ -444,7 +444,8 @@ static void take_widget(const struct store_yaml_doc *d, size_t i, const json_t *
 		*slot = canon;
 	} else {
 		struct err we = {0};
-		store_yaml_doc_errf(d, loc, &we, "widget ignored: not a widget portolan knows how to configure");
+		store_yaml_doc_errf(d, loc, &we,
+		                    "widget ignored: not a widget portolan knows how to configure");
 		add_warning(b, we.msg);
 	}
 	store_verr_release(&v);

@@ -100,8 +100,8 @@ test_expect_success 'an invalid commit is refused whole with file:line, nothing 
 	printf "id: [unclosed\n" >clone/services/docker02/cache.yml &&
 	$GIT -C clone commit -qam "broken" &&
 	git -C clone push -q origin main &&
-	wait_for "grep -q \"git import: services/docker02/cache.yml:[0-9]*:[0-9]*: \" \"$DAEMON_LOG\" \"$DAEMON_CONFIG/portolan.log\"" 10 &&
-	test "$(metric "portolan_git_imports_total{result=\"refused\"}")" = 1 &&
+	wait_for "test \"\$(metric \"portolan_git_imports_total{result=\\\"refused\\\"}\")\" = 1" 10 &&
+	grep -q "git import: services/docker02/cache.yml:[0-9]*:[0-9]*: " "$DAEMON_CONFIG/portolan.log" &&
 	sleep 2 &&
 	after=$(curl -sf -H "$AUTH" "$BASE_URL/api/v1/services" | jq -S "[.[] | del(.last_updated)]") &&
 	test "$before" = "$after" &&
@@ -146,7 +146,7 @@ test_expect_success 'a commit made by hand in the inventory repo is imported' '
 test_expect_success 'by hand: a file renamed, one deleted, one added' '
 	id=$(service web | jq .id) &&
 	mkdir -p "$INV/services/docker04" &&
-	sed "s|^id: .*|id: 9999|; s|^host: docker01|host: docker04|; s|^container_name: db|container_name: added|" \
+	sed "s|^id: .*|id: 9999|; s|^host: docker01|host: docker04|; s|^container_name: db|container_name: added|; s|^externalurl: .*|externalurl: https://added.example.com|; s|^externalurl_source: .*|externalurl_source: null|" \
 		"$INV/services/docker01/db.yml" >"$INV/services/docker04/added.yml" &&
 	git -C "$INV" mv services/docker01/web.yml services/docker01/www.yml &&
 	sed -i "s|^container_name: web|container_name: www|" "$INV/services/docker01/www.yml" &&
@@ -160,6 +160,8 @@ test_expect_success 'by hand: a file renamed, one deleted, one added' '
 	! service db &&
 	field_is added host docker04 &&
 	field_is added internalurl http://10.0.0.5:5432 &&
+	# written by hand: an operator'"'"'s URL, which no register may replace
+	field_is added externalurl_source ui_edit &&
 	wait_for in_sync 10
 '
 
@@ -175,6 +177,18 @@ test_expect_success 'an uncommitted edit is not imported, and not lost when the 
 	grep -q "^notes: by hand" "$INV/services/docker02/cache.yml"
 '
 
+test_expect_success 'an edit staged by hand (git add) is not committed by the daemon' '
+	in_sync || wait_for in_sync 10 &&
+	sed -i "s|^notes: by hand|notes: staged only|" "$INV/services/docker02/cache.yml" &&
+	git -C "$INV" add services/docker02/cache.yml &&
+	register "{\"host\": \"docker01\", \"container_name\": \"www\", \"image_name\": \"nginx:1.28.0\"}" &&
+	wait_for "git -C \"$INV\" show HEAD:services/docker01/www.yml | grep -q 1.28.0" &&
+	git -C "$INV" show HEAD:services/docker02/cache.yml | grep -q "^notes: by hand" &&
+	grep -q "^notes: staged only" "$INV/services/docker02/cache.yml" &&
+	field_is cache notes "by hand" &&
+	git -C "$INV" checkout -q HEAD -- services/docker02/cache.yml
+'
+
 test_expect_success 'a register is not delayed by the remote' '
 	in_sync || wait_for in_sync 10 &&
 	start=$(date +%s%N) &&
@@ -182,6 +196,30 @@ test_expect_success 'a register is not delayed by the remote' '
 	end=$(date +%s%N) &&
 	test $(( (end - start) / 1000000 )) -lt 500 &&
 	wait_for in_sync 10 &&
+	stop_daemon
+'
+
+test_expect_success 'a remote that never answers blocks neither registers nor shutdown' '
+	# a TCP server that accepts and stays silent: the TLS handshake waits forever
+	port=$(free_port) &&
+	python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((\"127.0.0.1\", $port)); s.listen(8)
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)
+" &
+	silent=$! &&
+	test_when_finished "kill $silent 2>/dev/null; true" &&
+	GIT_REMOTE=https://127.0.0.1:$port/inv.git start_daemon &&
+	for i in 1 2 3 4 5; do
+		start=$(date +%s%N) &&
+		register "{\"host\": \"docker03\", \"container_name\": \"fast\", \"image_name\": \"busybox:$i\"}" &&
+		end=$(date +%s%N) &&
+		test $(( (end - start) / 1000000 )) -lt 500 || return 1
+	done &&
+	wait_for "git -C \"$INV\" show HEAD:services/docker03/fast.yml | grep -q \"image_tag: \\\"5\\\"\"" &&
 	stop_daemon
 '
 
@@ -211,7 +249,8 @@ test_expect_success 'an unreachable remote is retried with back-off and harms no
 '
 
 test_expect_success 'GIT_REMOTE must be a path, ssh:// or https:// without a password' '
-	for bad in http://git.example/inv.git git://git.example/inv "https://u:secret@git.example/x.git" relative/path; do
+	for bad in http://git.example/inv.git git://git.example/inv "https://u:secret@git.example/x.git" \
+		"https://ghp_secret@git.example/x.git" relative/path; do
 		GIT_REMOTE=$bad "$PORTOLAN" serve --config "$DAEMON_CONFIG" -n >out 2>&1
 		test $? = 1 && grep -qi "git_remote" out || { cat out; return 1; }
 		! grep -q secret out || return 1

@@ -354,7 +354,7 @@ static void test_fsck_clean_after_many_commits(void **state)
 	assert_string_equal(f->out.data, "5\n");
 }
 
-static void test_unstaged_write_picked_up(void **state)
+static void test_unstaged_write_picked_up_staged_left_alone(void **state)
 {
 	struct fx *f = *state;
 	/* A file written by a process that died before staging it ... */
@@ -364,14 +364,24 @@ static void test_unstaged_write_picked_up(void **state)
 	assert_int_equal(commit1(f, "services/h/late.yml", "register h/late"), 1);
 	assert_int_equal(git_cli(f, "ls-tree -r --name-only HEAD"), 0);
 	assert_string_equal(f->out.data, "services/h/late.yml\n");
-	/* A change staged in the index but never committed goes out with the next batch. */
+	/*
+	 * A change someone staged (git add) and did not commit is theirs: a
+	 * commit naming other files leaves it out, and leaves the file alone.
+	 * (The mirror's own half-done batches are replayed from its journal.)
+	 */
 	put(f, "services/h/late.yml", "later\n");
 	assert_int_equal(git_cli(f, "add services/h/late.yml"), 0);
 	reopen(f);
 	put(f, "other.yml", "o\n");
 	assert_int_equal(commit1(f, "other.yml", "add other"), 1);
 	assert_int_equal(git_cli(f, "show HEAD:services/h/late.yml"), 0);
+	assert_string_equal(f->out.data, "late\n");
+	assert_int_equal(store_git_worktree_dirty(f->g, "services/h/late.yml"), 1);
+	/* named, it goes out */
+	assert_int_equal(commit1(f, "services/h/late.yml", "register h/late"), 1);
+	assert_int_equal(git_cli(f, "show HEAD:services/h/late.yml"), 0);
 	assert_string_equal(f->out.data, "later\n");
+	assert_int_equal(store_git_worktree_dirty(f->g, "services/h/late.yml"), 0);
 }
 
 static void test_external_commit_and_lost_index(void **state)
@@ -787,7 +797,7 @@ int main(int argc, char **argv)
 	    T(test_stale_locks_removed),
 	    T(test_diff_paths),
 	    T(test_fsck_clean_after_many_commits),
-	    T(test_unstaged_write_picked_up),
+	    T(test_unstaged_write_picked_up_staged_left_alone),
 	    T(test_external_commit_and_lost_index),
 	    T(test_detached_head),
 	    T(test_bad_input),
