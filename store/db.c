@@ -98,12 +98,18 @@ static int open_dbis(struct store_db *db, struct err *e)
 	struct {
 		const char *name;
 		MDB_dbi *dbi;
-	} dbs[] = {{"services", &db->services}, {"names", &db->names},
-	           {"groups", &db->groups},     {"settings", &db->settings},
-	           {"journal", &db->journal},   {"cursors", &db->cursors},
-	           {"meta", &db->meta},         {"live", &db->live},
-	           {"users", &db->users},       {"sessions", &db->sessions},
-	           {"widgetkeys", &db->widgetkeys}, {"widgetvals", &db->widgetvals}};
+	} dbs[] = {{"services", &db->services},
+	           {"names", &db->names},
+	           {"groups", &db->groups},
+	           {"settings", &db->settings},
+	           {"journal", &db->journal},
+	           {"cursors", &db->cursors},
+	           {"meta", &db->meta},
+	           {"live", &db->live},
+	           {"users", &db->users},
+	           {"sessions", &db->sessions},
+	           {"widgetkeys", &db->widgetkeys},
+	           {"widgetvals", &db->widgetvals}};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(*dbs); i++) {
 		rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].dbi);
 		if (rc) {

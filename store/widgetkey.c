@@ -125,7 +125,8 @@ int store_widget_keyfile_load(unsigned char key[crypto_secretbox_KEYBYTES], cons
 		if (!rc)
 			rc = keyfile_read(key, path, e);
 		if (rc == ERR_NOTFOUND)
-			rc = err_set(e, ERR_IO, "widget key file '%s' vanished after creation", path);
+			rc = err_set(e, ERR_IO, "widget key file '%s' vanished after creation",
+			             path);
 	}
 	free(path);
 	return rc;
@@ -200,10 +201,11 @@ int store_widget_key_get(struct store_txn *t, uint64_t service_id, const unsigne
 	if (crypto_secretbox_open_easy(msg, v + 1 + crypto_secretbox_NONCEBYTES,
 	                               b.len - 1 - crypto_secretbox_NONCEBYTES, v + 1, key) ||
 	    memcmp(msg, kb, ID_BYTES)) {
-		rc = err_set(e, ERR_AUTH,
-		             "cannot decrypt the widget api key of service %llu (was the widget key "
-		             "file replaced?)",
-		             (unsigned long long)service_id);
+		rc =
+		    err_set(e, ERR_AUTH,
+		            "cannot decrypt the widget api key of service %llu (was the widget key "
+		            "file replaced?)",
+		            (unsigned long long)service_id);
 		goto out;
 	}
 	char *p = xmalloc(mlen - ID_BYTES + 1);
