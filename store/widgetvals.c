@@ -84,7 +84,8 @@ static size_t chunk_key(unsigned char *k, uint32_t day, uint64_t id, const char 
 	k[0] = 'd';
 	put_be(k + 1, day, 4);
 	put_be(k + 5, id, 8);
-	memcpy(k + 13, field, n);
+	if (n)
+		memcpy(k + 13, field, n);
 	return 13 + n;
 }
 
@@ -93,7 +94,8 @@ static size_t state_key(unsigned char *k, uint64_t id, const char *field)
 	size_t n = field ? strlen(field) : 0;
 	k[0] = 's';
 	put_be(k + 1, id, 8);
-	memcpy(k + 9, field, n);
+	if (n)
+		memcpy(k + 9, field, n);
 	return 9 + n;
 }
 
@@ -200,7 +202,8 @@ static int chunk_decode(struct series *out, const unsigned char *p, size_t len, 
 		uint64_t u, tag;
 		if (get_varint(&p, end, &u) || get_varint(&p, end, &tag))
 			return -1;
-		int64_t dt = prev_dt + unzigzag(u);
+		/* Unsigned sums: damaged bytes must not overflow a signed int (UB). */
+		int64_t dt = (int64_t)((uint64_t)prev_dt + (uint64_t)unzigzag(u));
 		/* Sorted, one per second, inside the day: anything else is damage. */
 		if (dt < (first ? 0 : 1) || dt >= DAY || prev_t + dt >= day_start + DAY)
 			return -1;
@@ -215,7 +218,7 @@ static int chunk_decode(struct series *out, const unsigned char *p, size_t len, 
 			p += 8;
 		} else if (k < 4) {
 			int64_t dm = unzigzag(tag >> 3);
-			int64_t m = k == prev_k ? prev_m + dm : dm;
+			int64_t m = k == prev_k ? (int64_t)((uint64_t)prev_m + (uint64_t)dm) : dm;
 			v = (double)m / pow10s[k];
 			prev_m = m;
 		} else {
