@@ -11,6 +11,8 @@ if [ -x "$BUILD/bench/git_bench" ]; then
 	echo "== git (raw commits) =="
 	"$BUILD/bench/git_bench" "$scratch/git" || true
 fi
+echo "== widget values (500 widgets x 4 fields x 30 days at 15 min: size, round, read, prune) =="
+"$BUILD/bench/widget_bench" "$scratch/widgets"
 echo "== daemon (register over HTTP, cold start, RSS) =="
 ./bench/daemon_bench.sh "$BUILD" "$scratch/daemon"
 echo "== static site (render, re-render after one change, page sizes) =="

@@ -18,6 +18,7 @@
 struct store_db {
 	MDB_env *env;
 	MDB_dbi services, names, groups, settings, journal, cursors, meta, live, users, sessions;
+	MDB_dbi widgetkeys, widgetvals;
 	char *dir;
 	/* Parsed exposure settings, keyed by their stored bytes. */
 	pthread_mutex_t exposure_lock;
@@ -97,11 +98,18 @@ static int open_dbis(struct store_db *db, struct err *e)
 	struct {
 		const char *name;
 		MDB_dbi *dbi;
-	} dbs[] = {{"services", &db->services}, {"names", &db->names},
-	           {"groups", &db->groups},     {"settings", &db->settings},
-	           {"journal", &db->journal},   {"cursors", &db->cursors},
-	           {"meta", &db->meta},         {"live", &db->live},
-	           {"users", &db->users},       {"sessions", &db->sessions}};
+	} dbs[] = {{"services", &db->services},
+	           {"names", &db->names},
+	           {"groups", &db->groups},
+	           {"settings", &db->settings},
+	           {"journal", &db->journal},
+	           {"cursors", &db->cursors},
+	           {"meta", &db->meta},
+	           {"live", &db->live},
+	           {"users", &db->users},
+	           {"sessions", &db->sessions},
+	           {"widgetkeys", &db->widgetkeys},
+	           {"widgetvals", &db->widgetvals}};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(*dbs); i++) {
 		rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbs[i].dbi);
 		if (rc) {
@@ -656,7 +664,17 @@ int store_live_del(struct store_txn *t, const void *key, size_t klen, struct err
 
 static MDB_dbi kv_dbi(const struct store_txn *t, enum store_kv db)
 {
-	return db == STORE_KV_USERS ? t->db->users : t->db->sessions;
+	switch (db) {
+	case STORE_KV_USERS:
+		return t->db->users;
+	case STORE_KV_SESSIONS:
+		return t->db->sessions;
+	case STORE_KV_WIDGETKEYS:
+		return t->db->widgetkeys;
+	case STORE_KV_WIDGETVALS:
+		return t->db->widgetvals;
+	}
+	return t->db->sessions;
 }
 
 int store_kv_get(struct store_txn *t, enum store_kv db, const void *key, size_t klen,
@@ -715,4 +733,59 @@ int store_kv_foreach(struct store_txn *t, enum store_kv db,
 	if (!ret && rc != MDB_NOTFOUND)
 		return mdb_fail(e, rc, "iterate account data");
 	return ret;
+}
+
+int store_kv_foreach_from(struct store_txn *t, enum store_kv db, const void *key, size_t klen,
+                          int (*cb)(const void *key, size_t klen, const void *val, size_t vlen,
+                                    void *arg),
+                          void *arg, struct err *e)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(t->txn, kv_dbi(t, db), &cur);
+	if (rc)
+		return mdb_fail(e, rc, "open cursor");
+	MDB_val k = {klen, (void *)key}, v;
+	int ret = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, klen ? MDB_SET_RANGE : MDB_FIRST); !rc && !ret;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		ret = cb(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg);
+	mdb_cursor_close(cur);
+	if (!ret && rc != MDB_NOTFOUND)
+		return mdb_fail(e, rc, "iterate keys");
+	return ret;
+}
+
+/* memcmp order on bytes, shorter first on a tie: LMDB's default key order. */
+static int key_cmp(const MDB_val *a, const void *b, size_t blen)
+{
+	size_t n = a->mv_size < blen ? a->mv_size : blen;
+	int c = n ? memcmp(a->mv_data, b, n) : 0;
+	if (c)
+		return c;
+	return a->mv_size < blen ? -1 : a->mv_size > blen;
+}
+
+int store_kv_del_range(struct store_txn *t, enum store_kv db, const void *from, size_t flen,
+                       const void *to, size_t tlen, size_t *removed, struct err *e)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(t->txn, kv_dbi(t, db), &cur);
+	if (rc)
+		return mdb_fail(e, rc, "open cursor");
+	MDB_val k = {flen, (void *)from}, v;
+	size_t n = 0;
+	/* After mdb_cursor_del, MDB_NEXT yields the entry that followed (as in journal prune). */
+	for (rc = mdb_cursor_get(cur, &k, &v, flen ? MDB_SET_RANGE : MDB_FIRST);
+	     !rc && (!to || key_cmp(&k, to, tlen) < 0);
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if ((rc = mdb_cursor_del(cur, 0)))
+			break;
+		n++;
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return mdb_fail(e, rc, "delete keys");
+	if (removed)
+		*removed = n;
+	return 0;
 }

@@ -12,8 +12,10 @@
  *             survives a rebuild (ids are kept), e.g. URL health (health.h)
  *   users     user name                 -> JSON user account (users.h)
  *   sessions  hash of a session token   -> JSON session (users.h)
- * live, users and sessions are live state: never mirrored to git, never
- * cleared by store_db_clear_inventory.
+ *   widgetkeys  id (u64 BE)             -> encrypted widget API key (widgetkey.h)
+ *   widgetvals  day/id/field chunks and per-field state (widgetvals.h)
+ * live, users, sessions, widgetkeys and widgetvals are live state: never
+ * mirrored to git, never cleared by store_db_clear_inventory.
  * A struct store_txn is one LMDB transaction; every write function of the
  * store (ops.h) takes one, so callers can batch many changes into one
  * durable commit. The store_db owns the environment; a txn must not outlive it.
@@ -157,11 +159,13 @@ int store_live_put(struct store_txn *t, const void *key, size_t klen, const void
 int store_live_del(struct store_txn *t, const void *key, size_t klen, struct err *e);
 
 /*
- * Raw access to the accounts databases, for store/users.c only: everyone
- * else goes through users.h, which keeps their encoding and invariants.
- * Keys are at most 511 bytes.
+ * Raw access to the databases one module owns each: users and sessions for
+ * store/users.c, widgetkeys for store/widgetkey.c, widgetvals for
+ * store/widgetvals.c. Everyone else goes through those modules' headers,
+ * which keep the encoding and invariants. Keys are at most 511 bytes and
+ * sort as bytes (memcmp, shorter first).
  */
-enum store_kv { STORE_KV_USERS, STORE_KV_SESSIONS };
+enum store_kv { STORE_KV_USERS, STORE_KV_SESSIONS, STORE_KV_WIDGETKEYS, STORE_KV_WIDGETVALS };
 /* Copy the value of key into out (reset first). ERR_NOTFOUND, ERR_TOOBIG over out's limit. */
 int store_kv_get(struct store_txn *t, enum store_kv db, const void *key, size_t klen,
                  struct buf *out, struct err *e);
@@ -181,5 +185,19 @@ int store_kv_foreach(struct store_txn *t, enum store_kv db,
                      int (*cb)(const void *key, size_t klen, const void *val, size_t vlen,
                                void *arg),
                      void *arg, struct err *e);
+/*
+ * store_kv_foreach starting at the first key >= key (klen 0: at the first
+ * key), for ordered range scans; cb returns nonzero to stop at the range's end.
+ */
+int store_kv_foreach_from(struct store_txn *t, enum store_kv db, const void *key, size_t klen,
+                          int (*cb)(const void *key, size_t klen, const void *val, size_t vlen,
+                                    void *arg),
+                          void *arg, struct err *e);
+/*
+ * Delete every key k with from <= k < to (flen 0: from the first key; to
+ * NULL: to the last); *removed (optional) gets how many. ERR_STORE on failure.
+ */
+int store_kv_del_range(struct store_txn *t, enum store_kv db, const void *from, size_t flen,
+                       const void *to, size_t tlen, size_t *removed, struct err *e);
 
 #endif

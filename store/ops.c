@@ -10,6 +10,8 @@
 #include "naming.h"
 #include "repo.h"
 #include "stdbackup.h"
+#include "widgetkey.h"
+#include "widgetvals.h"
 #include "../common/banned.h"
 
 /* Append the journal entry describing old -> new (old NULL = created, new NULL = deleted). */
@@ -214,6 +216,11 @@ int store_ops_delete(struct store_txn *t, uint64_t id, const char *author, struc
 	rc = store_db_del(t, id, e);
 	if (!rc)
 		rc = store_health_forget(t, id, e);
+	/* A deleted service's widget numbers and secret go with it, in the same txn. */
+	if (!rc)
+		rc = store_widget_forget(t, id, e);
+	if (!rc)
+		rc = store_widget_key_put(t, id, NULL, NULL, e);
 	if (!rc)
 		rc = journal_change(t, STORE_CHANGE_DELETE, "delete", &rec, NULL, author, e);
 	store_record_release(&rec);
