@@ -217,18 +217,19 @@ static void parse_count(struct pctx *c, struct widget_field *f, const json_t *v,
 		} else if (!op_parse(k, &f->op)) {
 			nops++;
 			if (json_is_number(x) || json_is_string(x) || json_is_boolean(x) ||
-			    json_is_null(x))
+			    json_is_null(x)) {
+				json_decref(f->operand); /* a second operator is reported below */
 				f->operand = json_incref(x);
-			else
+			} else {
 				problem(c, l, "%s: expected a number, string, true, false or null",
 				        k);
+			}
 			if (!json_is_number(x) && f->op != WIDGET_OP_EQ && f->op != WIDGET_OP_NE)
 				problem(c, l,
 				        "%s: compares numbers only (eq and ne take any scalar)", k);
 		} else {
 			problem(c, l,
-			        "unknown condition '%s' (use member and one of eq, ne, gt, ge, "
-			        "lt, le)",
+			        "unknown condition '%s' (use member and eq, ne, gt, ge, lt, le)",
 			        k);
 		}
 		json_decref(l);
