@@ -28,7 +28,11 @@ BENCH_SRC:= $(wildcard bench/*.c)
 ASSETS   := $(sort $(filter-out site-templates/README.md,$(wildcard site-templates/*)))
 ASSET_C  := $(BUILD)/gen/assets.c
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/assets.o
-BIN_OBJ  := $(BIN_SRC:%.c=$(BUILD)/%.o)
+# The built-in widgets (widgets/<name>/) are compiled in the same way
+# (daemon/widget_builtins.h).
+WIDGETS  := $(sort $(wildcard widgets/*/widget.yml widgets/*/README.md))
+WIDGET_C := $(BUILD)/gen/widgets.c
+BIN_OBJ  := $(BIN_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/widgets.o
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.t)
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 LIB      := $(BUILD)/libportolan.a
@@ -52,6 +56,15 @@ $(ASSET_C): render/embed-assets.sh $(ASSETS) Makefile
 	$(Q)./render/embed-assets.sh $@ $(ASSETS)
 
 $(BUILD)/gen/assets.o: $(ASSET_C)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) -I. $(filter-out -Wmissing-prototypes,$(CFLAGS)) -c -o $@ $<
+
+$(WIDGET_C): daemon/embed-widgets.sh $(WIDGETS) Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  EMBED   $@")
+	$(Q)./daemon/embed-widgets.sh $@ $(WIDGETS)
+
+$(BUILD)/gen/widgets.o: $(WIDGET_C)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) -I. $(filter-out -Wmissing-prototypes,$(CFLAGS)) -c -o $@ $<
 

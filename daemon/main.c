@@ -11,6 +11,7 @@
 #include "serve.h"
 #include "sitegen.h"
 #include "user_cmd.h"
+#include "widget_cmd.h"
 #include "../common/banned.h"
 
 #define PORTOLAN_VERSION "0.1.0"
@@ -82,6 +83,23 @@ static const struct command commands[] = {
      "admin, else to viewer. passwd ends the user's sessions. The last admin\n"
      "cannot be deleted. list prints the accounts as JSON (never a password\n"
      "hash).\n"},
+    {"widget", widget_cmd_main, "check widget definitions, sample a widget once",
+     "usage: portolan widget check DIR...\n"
+     "       portolan widget test NAME URL [KEY|-] [--timeout S] [--config-json JSON]\n"
+     "       portolan widget list\n\n"
+     "check: validate a widget directory (widget.yml and README.md), or every\n"
+     "widget directory inside DIR; problems go to stderr as file:line:col: what,\n"
+     "the exit status is 1 if there are any.\n\n"
+     "test: sample widget NAME (built-in, or from <config>/widgets/) once against\n"
+     "the service at URL (http or https) and print one line per field,\n"
+     "'key: value unit' or 'key: error (class): message'. KEY is the service's\n"
+     "API key ('-' reads it from the first line of stdin; without it\n"
+     "$WIDGET_API_KEY, else none). --timeout is per request (default 10 s).\n"
+     "The json widget takes its fields from --config-json, e.g.\n"
+     "'{\"fields\": [{\"key\": \"n\", \"label\": \"N\", \"url\": \"/api/x\", \"path\": "
+     "\"$.n\"}]}'.\n"
+     "Exit status 1 when a field has no value.\n\n"
+     "list: the widgets this install knows, with their descriptions.\n"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -6,7 +6,7 @@ set -e
 PKGS="build-essential pkg-config git jq curl perl lmdb-utils clang
 libgit2-dev libyaml-dev libmicrohttpd-dev libcurl4-openssl-dev libcmark-dev
 liblmdb-dev libjansson-dev libsodium-dev libcmocka-dev libdeflate-dev docker.io busybox-static
-wrk python3 chromium nginx rsync"
+wrk python3 chromium nginx rsync syncthing"
 # The browser tests' node: the machine's own when it has one (any >= 18),
 # else Debian's.
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
