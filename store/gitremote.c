@@ -177,7 +177,15 @@ static int make_remote(struct store_remote *r, git_remote **out, git_remote_call
 	cb->credentials = credentials;
 	cb->push_update_reference = push_update;
 	cb->payload = r;
-	if (git_remote_create_anonymous(out, r->repo, r->url) < 0)
+	/*
+	 * No url.*.insteadOf rewriting: the URL is the setting, and libgit2
+	 * 1.5 leaks a PCRE2 match block per config entry it tries against it.
+	 */
+	git_remote_create_options o;
+	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	o.repository = r->repo;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+	if (git_remote_create_with_opts(out, r->url, &o) < 0)
 		return err_set(e, ERR_GIT, "cannot use remote '%s': %s", r->display,
 		               last_git_error());
 	return 0;
