@@ -16,6 +16,8 @@
 #include "../store/merge.h"
 #include "../store/mirror.h"
 #include "../store/ops.h"
+#include "../store/widgetkey.h"
+#include "../store/widgetvals.h"
 #include "auth.h"
 #include "change.h"
 #include "events.h"
@@ -429,6 +431,24 @@ static void handle_metrics(struct daemon *d, struct http_response *res)
 	    render_secs, renders);
 	if (d->gitsync)
 		gitsync_metrics(d->gitsync, &res->body);
+	if (d->widgets) {
+		unsigned long long rounds, samples;
+		double wsecs, wcpu;
+		widgets_stats(d->widgets, &rounds, &samples, &wsecs, &wcpu);
+		buf_addf(&res->body,
+		         "# HELP portolan_widget_rounds_total Widget sampling rounds.\n"
+		         "# TYPE portolan_widget_rounds_total counter\nportolan_widget_rounds_total %llu\n"
+		         "# HELP portolan_widget_samples_total Widgets sampled.\n"
+		         "# TYPE portolan_widget_samples_total counter\n"
+		         "portolan_widget_samples_total %llu\n"
+		         "# HELP portolan_widget_round_seconds The last round's wall time.\n"
+		         "# TYPE portolan_widget_round_seconds gauge\n"
+		         "portolan_widget_round_seconds %.3f\n"
+		         "# HELP portolan_widget_round_cpu_seconds The last round's CPU time.\n"
+		         "# TYPE portolan_widget_round_cpu_seconds gauge\n"
+		         "portolan_widget_round_cpu_seconds %.3f\n",
+		         rounds, samples, wsecs, wcpu);
+	}
 	metrics_write_hooks(d->hooks, &res->body);
 }
 
@@ -484,15 +504,54 @@ static uint64_t parse_id(const char *s)
 }
 
 /* "<id>/health" → id; 0 otherwise. */
-static uint64_t health_route_id(const char *s)
+/* "<id>/<tail>" → id; 0 when s is not that. */
+static uint64_t sub_route_id(const char *s, const char *tail)
 {
 	const char *slash = strchr(s, '/');
-	if (!slash || strcmp(slash, "/health") || slash - s > 18)
+	if (!slash || strcmp(slash, tail) || slash - s > 18)
 		return 0;
 	char num[20];
 	memcpy(num, s, (size_t)(slash - s));
 	num[slash - s] = 0;
 	return parse_id(num);
+}
+
+/*
+ * GET /api/v1/services/<id>/widget: the configuration (never the key:
+ * only whether one is set), each field's current value, age, error and
+ * staleness, and the kept history of every field.
+ */
+static void handle_widget(struct daemon *d, uint64_t id, struct http_response *res)
+{
+	struct store_txn *t = NULL;
+	struct store_record r;
+	store_record_init(&r);
+	struct err e = {0};
+	json_t *state = NULL, *history = NULL;
+	if (store_txn_begin(d->app.db, 0, &t, &e) || store_db_get(t, id, &r, &e)) {
+		reply_err(res, &e);
+	} else if (!r.widget) {
+		reply_error(res, 404, "This service has no widget");
+	} else if (store_widget_state(t, id, &state, &e) ||
+	           store_widget_history(t, id, NULL, 0, &history, &e)) {
+		reply_err(res, &e);
+	} else {
+		json_t *cfg = json_loads(r.widget, 0, NULL);
+		json_object_set_new(cfg, "api_key_set", json_boolean(store_widget_key_isset(t, id)));
+		json_t *fields = json_object_get(state, "fields");
+		reply_json(res, 200,
+		           json_pack("{s:I,s:o,s:O,s:O}", "id", (json_int_t)id, "widget", cfg, "fields",
+		                     fields ? fields : json_object(), "history", history));
+	}
+	json_decref(state);
+	json_decref(history);
+	store_txn_abort(t);
+	store_record_release(&r);
+}
+
+static uint64_t health_route_id(const char *s)
+{
+	return sub_route_id(s, "/health");
 }
 
 static int method_is(const struct http_request *req, const char *m)
@@ -565,6 +624,13 @@ static const char *route_api(struct daemon *d, const struct http_request *req,
 		else
 			method_not_allowed(res, "GET");
 		return "/api/v1/services/{id}/health";
+	}
+	if (!strncmp(p, "/api/v1/services/", 17) && sub_route_id(p + 17, "/widget")) {
+		if (method_is(req, "GET"))
+			handle_widget(d, sub_route_id(p + 17, "/widget"), res);
+		else
+			method_not_allowed(res, "GET");
+		return "/api/v1/services/{id}/widget";
 	}
 	if (!strncmp(p, "/api/v1/services/", 17) && parse_id(p + 17)) {
 		uint64_t id = parse_id(p + 17);

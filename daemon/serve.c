@@ -149,6 +149,16 @@ static void post_commit_hook(struct daemon *d, const char *before)
 	hooks_names_release(&files);
 }
 
+/*
+ * The widget definitions and key file, before the renderer reads them. An
+ * unreadable key file stops the start (keys at rest would be lost); a bad
+ * per-install definition only loses that override (logged).
+ */
+static int start_widgets(struct daemon *d, struct err *e)
+{
+	return widgets_new(&d->widgets, d, e);
+}
+
 static void run_mirror(struct daemon *d)
 {
 	double t0 = clock_mono_s();
@@ -361,7 +371,7 @@ int serve_main(const char *config, int argc, char **argv)
 	d.throttle = throttle_new(THROTTLE_MAX_FAILURES, THROTTLE_WINDOW_S, THROTTLE_LOCKOUT_S,
 	                          THROTTLE_MAX_ENTRIES);
 	if (app_open(&d.app, config, &e) || ui_new(&d.ui, config, &e) || start_hooks(&d, &e) ||
-	    sitegen_start(&d.sitegen, &d, publish_render, &d, &e) ||
+	    start_widgets(&d, &e) || sitegen_start(&d.sitegen, &d, publish_render, &d, &e) ||
 	    writer_start(&d.writer, d.app.db, wake_mirror, &d, &e) ||
 	    auth_ensure_default_user(&d, &e)) {
 		fprintf(stderr, "serve: %s\n", e.msg);
@@ -374,6 +384,8 @@ int serve_main(const char *config, int argc, char **argv)
 	pthread_create(&d.mirror_thread, NULL, mirror_main, &d);
 	if (health_start(&d.health, &d, &e))
 		log_error("%s: no URL health checks", e.msg);
+	if (d.widgets && widgets_run(d.widgets, &e))
+		log_error("%s: no widget sampling", e.msg);
 	if (icons_start(&d.icons, &d, &e))
 		log_error("%s: no icon fetching", e.msg);
 	if (backup_start(&d.backup, &d, &e))
@@ -389,6 +401,7 @@ int serve_main(const char *config, int argc, char **argv)
 	/* The checker submits results: it stops before the writer. */
 	health_stop(d.health);
 	icons_stop(d.icons);                /* like the checker: it submits to the writer */
+	widgets_stop(d.widgets);            /* the same */
 	backup_stop(d.backup);              /* reads the store: before app_close */
 	pthread_mutex_lock(&d.import_lock); /* an import in progress finishes first */
 	d.imports_open = 0;
@@ -403,6 +416,7 @@ int serve_main(const char *config, int argc, char **argv)
 	log_info("stopped");
 out:
 	sitegen_stop(d.sitegen); /* renders what the last writes changed */
+	widgets_free(d.widgets); /* the renderer read its definitions */
 	hooks_stop(d.hooks);     /* runs what the last commit and render left, for a few seconds */
 	ui_free(d.ui);
 	throttle_free(d.throttle);

@@ -17,6 +17,7 @@
 #include "hooks.h"
 #include "http.h"
 #include "icons.h"
+#include "widgets.h"
 #include "metrics.h"
 #include "settings.h"
 #include "gitsync.h"
@@ -51,6 +52,8 @@ struct daemon {
 	struct health *health;
 	/* the icon fetcher (icons.h): writes <config>/images/, wakes sitegen */
 	struct icons *icons;
+	/* the widget sampler (widgets.h): submits values to the writer, wakes sitegen */
+	struct widgets *widgets;
 	/* the daily STD-format backup (backup.h): reads the store, writes BACKUP_PATH */
 	struct backup *backup;
 	/* failed logins per client address, and password checks running (auth.c) */

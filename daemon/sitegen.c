@@ -18,6 +18,8 @@
 #include "../store/health.h"
 #include "../store/repo.h"
 #include "serve.h"
+#include "../store/widgetvals.h"
+#include "widgetdef.h"
 #include "../common/banned.h"
 
 /* Quiet time after a change before rendering: gathers a burst into one render. */
@@ -47,14 +49,140 @@ struct snap_health {
 	struct render_url_health h;
 };
 
+static int cmp_record_id(const void *key, const void *elem);
+
+/* One service's widget fields for the pages (render_env.widget_values). */
+struct snap_widget {
+	struct render_widget_value *v;
+	size_t n;
+};
+
 /* Everything a render reads from the store, copied out of one read txn. */
 struct snapshot {
 	struct store_record *v; /* in id order (store_db_foreach) */
 	struct snap_health (*health)[2];
+	struct snap_widget *widgets; /* per record, n = 0 without a widget */
+	json_t *keep;                /* owns the strings widgets point into */
+	double **spark;              /* owns the sparkline values widgets point into */
+	size_t nspark;
 	size_t n, cap;
 	json_t *groups;
 	uint64_t seq;
 };
+
+/* Kept values per sparkline: a week of samples thinned to this many points. */
+#define SPARK_POINTS 48
+#define SPARK_SPAN_S (7 * 86400)
+
+/* A string that lives as long as the snapshot. */
+static const char *keep_str(struct snapshot *s, const char *text)
+{
+	json_t *j = json_string(text ? text : "");
+	json_array_append_new(s->keep, j);
+	return json_string_value(j);
+}
+
+static int64_t iso_time(const json_t *v)
+{
+	int64_t t = 0;
+	if (json_is_string(v))
+		store_time_parse(json_string_value(v), &t);
+	return t;
+}
+
+/* The kept values of one field, thinned to SPARK_POINTS (malloc'd; *n points). */
+static double *spark_values(const json_t *series, size_t *n)
+{
+	size_t total = json_array_size(series);
+	size_t step = total > SPARK_POINTS ? (total + SPARK_POINTS - 1) / SPARK_POINTS : 1;
+	double *v = xmalloc((total / step + 2) * sizeof(*v));
+	size_t k = 0;
+	for (size_t i = 0; i < total; i += step)
+		v[k++] = json_number_value(json_array_get(json_array_get(series, i), 1));
+	/* the newest value always ends the line */
+	if (total && (total - 1) % step)
+		v[k++] = json_number_value(json_array_get(json_array_get(series, total - 1), 1));
+	*n = k;
+	return v;
+}
+
+/* The fields to show: the chosen ones, else all of the definition's. */
+static void snap_widget(struct store_txn *t, const struct store_record *r, struct snapshot *s,
+                        const struct widget_defs *defs, struct snap_widget *out)
+{
+	json_t *cfg = json_loads(r->widget, 0, NULL);
+	const struct widget_def *def =
+	    defs ? widget_defs_find(defs, json_string_value(json_object_get(cfg, "type"))) : NULL;
+	json_t *state = NULL, *history = NULL;
+	int64_t now = (int64_t)time(NULL);
+	if (!def || store_widget_state(t, r->id, &state, NULL) ||
+	    store_widget_history(t, r->id, NULL, now - SPARK_SPAN_S, &history, NULL))
+		goto out;
+	const json_t *chosen = json_object_get(cfg, "fields");
+	int json_widget = def->configurable;
+	size_t n = json_widget || !json_array_size(chosen) ? (json_widget ? json_array_size(chosen)
+	                                                                   : def->nfields)
+	                                                   : json_array_size(chosen);
+	out->v = xcalloc(n ? n : 1, sizeof(*out->v));
+	for (size_t i = 0; i < n; i++) {
+		const char *key = NULL, *label = NULL, *unit = NULL;
+		if (json_widget) {
+			const json_t *f = json_array_get(chosen, i);
+			key = json_string_value(json_object_get(f, "key"));
+			label = json_string_value(json_object_get(f, "label"));
+			unit = json_string_value(json_object_get(f, "unit"));
+		} else {
+			const char *want =
+			    json_array_size(chosen) ? json_string_value(json_array_get(chosen, i)) : NULL;
+			for (size_t k = 0; k < def->nfields; k++)
+				if (want ? !strcmp(def->fields[k].key, want) : k == i) {
+					key = def->fields[k].key;
+					label = def->fields[k].label;
+					unit = def->fields[k].unit;
+				}
+		}
+		if (!key)
+			continue;
+		struct render_widget_value *v = &out->v[out->n++];
+		v->label = keep_str(s, label ? label : key);
+		v->unit = keep_str(s, unit);
+		const json_t *st = json_object_get(json_object_get(state, "fields"), key);
+		const json_t *value = json_object_get(st, "value"), *err = json_object_get(st, "error");
+		if (json_is_number(value)) {
+			v->has_value = 1;
+			v->value = json_number_value(value);
+			v->at = iso_time(json_object_get(st, "at"));
+		}
+		if (json_is_object(err)) {
+			char *text = xasprintf("%s: %s", json_string_value(json_object_get(err, "class")),
+			                       json_string_value(json_object_get(err, "message")));
+			v->error = keep_str(s, text);
+			free(text);
+		}
+		v->stale = json_is_true(json_object_get(st, "stale"));
+		double *hist = spark_values(json_object_get(history, key), &v->nhistory);
+		s->spark = xrealloc(s->spark, (s->nspark + 1) * sizeof(*s->spark));
+		s->spark[s->nspark++] = hist;
+		v->history = hist;
+	}
+out:
+	json_decref(history);
+	json_decref(state);
+	json_decref(cfg);
+}
+
+/* render_env.widget_values over a snapshot. */
+static size_t snap_widget_values(uint64_t id, const char *config,
+                                 const struct render_widget_value **out, void *arg)
+{
+	(void)config;
+	const struct snapshot *s = arg;
+	const struct store_record *r = bsearch(&id, s->v, s->n, sizeof(*s->v), cmp_record_id);
+	if (!r || !s->widgets)
+		return 0;
+	*out = s->widgets[r - s->v].v;
+	return s->widgets[r - s->v].n;
+}
 
 static int snap_add(const struct store_record *r, void *arg)
 {
@@ -78,6 +206,13 @@ static void snap_release(struct snapshot *s)
 		}
 	}
 	free(s->health);
+	for (size_t i = 0; s->widgets && i < s->n; i++)
+		free(s->widgets[i].v);
+	free(s->widgets);
+	for (size_t i = 0; i < s->nspark; i++)
+		free(s->spark[i]);
+	free(s->spark);
+	json_decref(s->keep);
 	free(s->v);
 	json_decref(s->groups);
 	memset(s, 0, sizeof(*s));
@@ -126,7 +261,8 @@ static int snap_url_health(uint64_t id, int dir, const char *url, struct render_
 	return 0;
 }
 
-static int take_snapshot(struct store_db *db, struct snapshot *s, struct err *e)
+static int take_snapshot(struct store_db *db, const struct widget_defs *defs, struct snapshot *s,
+                         struct err *e)
 {
 	struct store_txn *t;
 	memset(s, 0, sizeof(*s));
@@ -134,9 +270,14 @@ static int take_snapshot(struct store_db *db, struct snapshot *s, struct err *e)
 		return -1;
 	int rc = store_db_foreach(t, snap_add, s, e);
 	s->health = xcalloc(s->n ? s->n : 1, sizeof(*s->health));
-	for (size_t i = 0; !rc && i < s->n; i++)
+	s->widgets = xcalloc(s->n ? s->n : 1, sizeof(*s->widgets));
+	s->keep = json_array();
+	for (size_t i = 0; !rc && i < s->n; i++) {
 		for (int dir = 0; dir < 2; dir++)
 			snap_health(t, &s->v[i], dir, &s->health[i][dir]);
+		if (s->v[i].widget)
+			snap_widget(t, &s->v[i], s, defs, &s->widgets[i]);
+	}
 	s->groups = store_group_list(t);
 	s->seq = store_journal_last(t);
 	store_txn_abort(t);
@@ -151,7 +292,7 @@ static void render_once(struct sitegen *g)
 	struct err e = {0};
 	struct snapshot snap;
 	double t0 = clock_mono_s();
-	if (take_snapshot(d->app.db, &snap, &e)) {
+	if (take_snapshot(d->app.db, widgets_defs(d->widgets), &snap, &e)) {
 		log_error("render: %s", e.msg);
 		return;
 	}
@@ -164,7 +305,9 @@ static void render_once(struct sitegen *g)
 	                         .dozzle_url = dozzle,
 	                         .live_known = 1,
 	                         .url_health = snap_url_health,
-	                         .health_arg = &snap};
+	                         .health_arg = &snap,
+	                         .widget_values = snap_widget_values,
+	                         .widget_arg = &snap};
 	struct render_stats st;
 	if (render_site_build(g->site, snap.v, snap.n, snap.groups, &env, &st, &e)) {
 		log_error("render: %s", e.msg);

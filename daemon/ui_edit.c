@@ -18,6 +18,8 @@
 #include "icons.h"
 #include "serve.h"
 #include "ui.h"
+#include "widgetdef.h"
+#include "../store/widgetkey.h"
 #include "../common/banned.h"
 
 enum kind { TEXT, NUMBER, CHECK, AREA };
@@ -77,12 +79,18 @@ static char *fields_text(const json_t *cfg)
 		if (json_is_string(f)) {
 			buf_addf(&b, "%s%s", i ? ", " : "", json_string_value(f));
 		} else {
+			/* key | label | url | path [| unit [| reduce]] */
 			const char *unit = json_string_value(json_object_get(f, "unit"));
-			buf_addf(&b, "%s%s | %s | %s%s%s", i ? "\n" : "",
+			const char *reduce = json_string_value(json_object_get(f, "reduce"));
+			buf_addf(&b, "%s%s | %s | %s | %s", i ? "\n" : "",
 			         json_string_value(json_object_get(f, "key")),
 			         json_string_value(json_object_get(f, "label")),
-			         json_string_value(json_object_get(f, "path")), unit ? " | " : "",
-			         unit ? unit : "");
+			         json_string_value(json_object_get(f, "url")),
+			         json_string_value(json_object_get(f, "path")));
+			if (unit || reduce)
+				buf_addf(&b, " | %s", unit ? unit : "");
+			if (reduce)
+				buf_addf(&b, " | %s", reduce);
 		}
 	}
 	char *t = buf_detach(&b, NULL);
@@ -117,21 +125,23 @@ static json_t *fields_from_text(const char *type, const char *text)
 		if (!json) {
 			json_array_append_new(out, json_string(item));
 		} else {
-			/* key | label | path [| unit] */
-			char *part[4] = {NULL, NULL, NULL, NULL};
+			/* key | label | url | path [| unit [| reduce]] */
+			char *part[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
 			const char *q = item;
-			for (int k = 0; k < 4 && q; k++) {
+			for (int k = 0; k < 6 && q; k++) {
 				size_t m = strcspn(q, "|");
 				part[k] = trimmed(q, m);
 				q = q[m] ? q + m + 1 : NULL;
 			}
-			json_t *o =
-			    json_pack("{s:s,s:s,s:s}", "key", part[0], "label",
-			              part[1] ? part[1] : "", "path", part[2] ? part[2] : "");
-			if (part[3] && *part[3])
-				json_object_set_new(o, "unit", json_string(part[3]));
+			json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "key", part[0], "label",
+			                      part[1] ? part[1] : "", "url", part[2] ? part[2] : "",
+			                      "path", part[3] ? part[3] : "");
+			if (part[4] && *part[4])
+				json_object_set_new(o, "unit", json_string(part[4]));
+			if (part[5] && *part[5])
+				json_object_set_new(o, "reduce", json_string(part[5]));
 			json_array_append_new(out, o);
-			for (int k = 0; k < 4; k++)
+			for (int k = 0; k < 6; k++)
 				free(part[k]);
 		}
 		free(item);
@@ -172,17 +182,35 @@ static void widget_from_form(const json_t *form, const json_t *current, json_t *
 /* Whether service id has an API key stored for its widget. */
 static int widget_key_set(struct daemon *d, uint64_t id)
 {
-	(void)d;
-	(void)id;
-	return 0;
+	struct store_txn *t = NULL;
+	int set = !store_txn_begin(d->app.db, 0, &t, NULL) && store_widget_key_isset(t, id);
+	store_txn_abort(t);
+	return set;
 }
 
-/* The widget definitions for the type chooser and their help: [{name, description, fields_text,
- * readme_html}]. */
+/* The widget definitions for the type chooser and their help: [{name, description, fields_text, readme_html}]. */
 static json_t *widget_types(struct daemon *d)
 {
-	(void)d;
-	return json_array();
+	json_t *out = json_array();
+	const struct widget_defs *defs = widgets_defs(d->widgets);
+	for (size_t i = 0; defs && i < widget_defs_count(defs); i++) {
+		const struct widget_def *def = widget_defs_at(defs, i);
+		struct buf f;
+		buf_init(&f, 0);
+		for (size_t k = 0; k < def->nfields; k++)
+			buf_addf(&f, "%s%s (%s)", k ? ", " : "", def->fields[k].key, def->fields[k].label);
+		if (def->configurable)
+			buf_adds(&f, "written by you, one per line");
+		json_t *o = json_pack("{s:s,s:s,s:s}", "name", def->name, "description",
+		                      def->description ? def->description : "", "fields_text",
+		                      f.data ? f.data : "");
+		json_t *readme = render_model_markdown(widget_def_readme(def));
+		if (readme)
+			json_object_set_new(o, "readme_html", readme);
+		json_array_append_new(out, o);
+		buf_release(&f);
+	}
+	return out;
 }
 
 /* What the widget section shows: the posted form again, else the stored configuration. */

@@ -66,31 +66,51 @@ static void unknown_keys(const json_t *obj, const char *const *known, const json
 /* One operator-written field of the json widget, canonical (new reference) or NULL. */
 static json_t *json_field(const json_t *f, const json_t *loc, struct store_verr *v)
 {
-	static const char *const known[] = {"key", "label", "path", "unit", NULL};
+	static const char *const known[] = {"key", "label", "url", "path", "unit", "reduce", NULL};
 	if (!json_is_object(f)) {
 		store_verr_add(v, loc, "dict_type",
-		               "A json widget field is an object {key, label, path, unit}");
+		               "A json widget field is an object {key, label, url, path, unit, reduce}");
 		return NULL;
 	}
 	unknown_keys(f, known, loc, v);
 	json_t *lk = store_loc_key(loc, "key"), *ll = store_loc_key(loc, "label"),
-	       *lp = store_loc_key(loc, "path"), *lu = store_loc_key(loc, "unit");
+	       *lr = store_loc_key(loc, "url"), *lp = store_loc_key(loc, "path"),
+	       *lu = store_loc_key(loc, "unit"), *ld = store_loc_key(loc, "reduce");
 	const char *key = name_member(json_object_get(f, "key"), lk, 0, v);
-	const json_t *label = json_object_get(f, "label"), *path = json_object_get(f, "path"),
-	             *unit = json_object_get(f, "unit");
+	const json_t *label = json_object_get(f, "label"), *url = json_object_get(f, "url"),
+	             *path = json_object_get(f, "path"), *unit = json_object_get(f, "unit"),
+	             *reduce = json_object_get(f, "reduce");
 	int bad = !key;
 	bad |= store_check_string(label, 1, LABEL_MAX, ll, v) != 0;
+	if (store_check_string(url, 1, URL_MAX, lr, v)) {
+		bad = 1;
+	} else {
+		const char *u = json_string_value(url);
+		if (u[0] != '/' && !store_url_is_http(u)) {
+			store_verr_add(v, lr, "url_scheme", "A path starting with '/' or an http(s) URL");
+			bad = 1;
+		}
+	}
 	bad |= store_check_string(path, 1, PATH_MAX_, lp, v) != 0;
 	if (unit && !json_is_null(unit))
 		bad |= store_check_string(unit, 0, UNIT_MAX, lu, v) != 0;
+	if (reduce && !json_is_null(reduce) &&
+	    (!json_is_string(reduce) || (strcmp(json_string_value(reduce), "length") &&
+	                                 strcmp(json_string_value(reduce), "sum")))) {
+		store_verr_add(v, ld, "enum", "reduce is length or sum");
+		bad = 1;
+	}
 	json_decref(lk);
 	json_decref(ll);
+	json_decref(lr);
 	json_decref(lp);
 	json_decref(lu);
+	json_decref(ld);
 	if (bad)
 		return NULL;
-	return json_pack("{s:s,s:O,s:O,s:O}", "key", key, "label", label, "path", path, "unit",
-	                 unit && json_string_length(unit) ? unit : json_null());
+	return json_pack("{s:s,s:O,s:O,s:O,s:O,s:O}", "key", key, "label", label, "url", url, "path",
+	                 path, "unit", unit && json_string_length(unit) ? unit : json_null(),
+	                 "reduce", reduce ? reduce : json_null());
 }
 
 int store_widget_config_canon(const json_t *value, const json_t *loc_in, struct store_verr *v,

@@ -10,8 +10,10 @@
  * service's base URL, http(s) only; fields: which of the definition's
  * fields to show, by key (1-64 of [a-z0-9_]), [] = all of them; for the
  * generic `json` widget the operator writes each field instead:
- *   {"key":s,"label":s,"path":s,"unit":s|null}
- * (label ≤ 64 bytes, path ≤ 256, unit ≤ 16; at most 32 fields).
+ *   {"key":s,"label":s,"url":s,"path":s,"unit":s|null,"reduce":s|null}
+ * (label ≤ 64 bytes; url a path from the base URL ("/api/stats") or an
+ * http(s) URL; path a JSON path ("$.count", ≤ 256); unit ≤ 16; reduce
+ * "length" or "sum"; at most 32 fields).
  */
 #ifndef STORE_WIDGETCFG_H
 #define STORE_WIDGETCFG_H
