@@ -437,7 +437,8 @@ static void handle_metrics(struct daemon *d, struct http_response *res)
 		widgets_stats(d->widgets, &rounds, &samples, &wsecs, &wcpu);
 		buf_addf(&res->body,
 		         "# HELP portolan_widget_rounds_total Widget sampling rounds.\n"
-		         "# TYPE portolan_widget_rounds_total counter\nportolan_widget_rounds_total %llu\n"
+		         "# TYPE portolan_widget_rounds_total "
+		         "counter\nportolan_widget_rounds_total %llu\n"
 		         "# HELP portolan_widget_samples_total Widgets sampled.\n"
 		         "# TYPE portolan_widget_samples_total counter\n"
 		         "portolan_widget_samples_total %llu\n"
@@ -537,11 +538,13 @@ static void handle_widget(struct daemon *d, uint64_t id, struct http_response *r
 		reply_err(res, &e);
 	} else {
 		json_t *cfg = json_loads(r.widget, 0, NULL);
-		json_object_set_new(cfg, "api_key_set", json_boolean(store_widget_key_isset(t, id)));
+		json_object_set_new(cfg, "api_key_set",
+		                    json_boolean(store_widget_key_isset(t, id)));
 		json_t *fields = json_object_get(state, "fields");
 		reply_json(res, 200,
-		           json_pack("{s:I,s:o,s:O,s:O}", "id", (json_int_t)id, "widget", cfg, "fields",
-		                     fields ? fields : json_object(), "history", history));
+		           json_pack("{s:I,s:o,s:O,s:O}", "id", (json_int_t)id, "widget", cfg,
+		                     "fields", fields ? fields : json_object(), "history",
+		                     history));
 	}
 	json_decref(state);
 	json_decref(history);

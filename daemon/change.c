@@ -54,8 +54,7 @@ static int apply(struct store_txn *t, void *ctx, struct err *e)
 	return rc;
 }
 
-static void widget_problem(struct store_verr *v, const char *key, const char *what,
-                           const char *arg)
+static void widget_problem(struct store_verr *v, const char *key, const char *what, const char *arg)
 {
 	json_t *loc = json_pack("[s,s]", "widget", key);
 	store_verr_add(v, loc, "widget", "%s%s", what, arg);
@@ -90,8 +89,8 @@ static void check_widget(struct daemon *d, const char *canon, struct store_verr 
 			for (size_t k = 0; k < def->nfields; k++)
 				known |= !strcmp(def->fields[k].key, json_string_value(f));
 			if (!known)
-				widget_problem(v, "fields", "This widget has no field: ",
-				               json_string_value(f));
+				widget_problem(v, "fields",
+				               "This widget has no field: ", json_string_value(f));
 		}
 	}
 	json_decref(cfg);

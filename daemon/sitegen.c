@@ -94,14 +94,13 @@ static int64_t iso_time(const json_t *v)
 static double *spark_values(const json_t *series, size_t *n)
 {
 	size_t total = json_array_size(series);
-	size_t step = total > SPARK_POINTS ? (total + SPARK_POINTS - 1) / SPARK_POINTS : 1;
-	double *v = xmalloc((total / step + 2) * sizeof(*v));
-	size_t k = 0;
-	for (size_t i = 0; i < total; i += step)
-		v[k++] = json_number_value(json_array_get(json_array_get(series, i), 1));
-	/* the newest value always ends the line */
-	if (total && (total - 1) % step)
-		v[k++] = json_number_value(json_array_get(json_array_get(series, total - 1), 1));
+	size_t k = total < SPARK_POINTS ? total : SPARK_POINTS;
+	double *v = xmalloc((k ? k : 1) * sizeof(*v));
+	/* evenly spread, the first and the newest always in */
+	for (size_t i = 0; i < k; i++) {
+		size_t at = k > 1 ? i * (total - 1) / (k - 1) : total - 1;
+		v[i] = json_number_value(json_array_get(json_array_get(series, at), 1));
+	}
 	*n = k;
 	return v;
 }
@@ -120,9 +119,9 @@ static void snap_widget(struct store_txn *t, const struct store_record *r, struc
 		goto out;
 	const json_t *chosen = json_object_get(cfg, "fields");
 	int json_widget = def->configurable;
-	size_t n = json_widget || !json_array_size(chosen) ? (json_widget ? json_array_size(chosen)
-	                                                                   : def->nfields)
-	                                                   : json_array_size(chosen);
+	size_t n = json_widget || !json_array_size(chosen)
+	               ? (json_widget ? json_array_size(chosen) : def->nfields)
+	               : json_array_size(chosen);
 	out->v = xcalloc(n ? n : 1, sizeof(*out->v));
 	for (size_t i = 0; i < n; i++) {
 		const char *key = NULL, *label = NULL, *unit = NULL;
@@ -132,8 +131,9 @@ static void snap_widget(struct store_txn *t, const struct store_record *r, struc
 			label = json_string_value(json_object_get(f, "label"));
 			unit = json_string_value(json_object_get(f, "unit"));
 		} else {
-			const char *want =
-			    json_array_size(chosen) ? json_string_value(json_array_get(chosen, i)) : NULL;
+			const char *want = json_array_size(chosen)
+			                       ? json_string_value(json_array_get(chosen, i))
+			                       : NULL;
 			for (size_t k = 0; k < def->nfields; k++)
 				if (want ? !strcmp(def->fields[k].key, want) : k == i) {
 					key = def->fields[k].key;
@@ -147,15 +147,17 @@ static void snap_widget(struct store_txn *t, const struct store_record *r, struc
 		v->label = keep_str(s, label ? label : key);
 		v->unit = keep_str(s, unit);
 		const json_t *st = json_object_get(json_object_get(state, "fields"), key);
-		const json_t *value = json_object_get(st, "value"), *err = json_object_get(st, "error");
+		const json_t *value = json_object_get(st, "value"),
+		             *err = json_object_get(st, "error");
 		if (json_is_number(value)) {
 			v->has_value = 1;
 			v->value = json_number_value(value);
 			v->at = iso_time(json_object_get(st, "at"));
 		}
 		if (json_is_object(err)) {
-			char *text = xasprintf("%s: %s", json_string_value(json_object_get(err, "class")),
-			                       json_string_value(json_object_get(err, "message")));
+			char *text =
+			    xasprintf("%s: %s", json_string_value(json_object_get(err, "class")),
+			              json_string_value(json_object_get(err, "message")));
 			v->error = keep_str(s, text);
 			free(text);
 		}

@@ -161,6 +161,25 @@ static void widget_from_form(const json_t *form, const json_t *current, json_t *
 	int clear_key = !strcmp(form_get(form, "widget_api_key_clear"), "true");
 	const json_t *was = current ? json_object_get(current, "widget") : NULL;
 	int had = json_is_object(was);
+	if (!json_object_get(form, "widget_type"))
+		return; /* a form without the section (e.g. restoring a version) leaves the widget
+		           be */
+	if (had && !*key && !clear_key) {
+		/* as shown: unchanged, even where the text form cannot say it the same way */
+		char *shown = fields_text(was), *posted = xstrdup(form_get(form, "widget_fields"));
+		char *w = posted;
+		for (const char *r = posted; *r; r++) /* browsers send a textarea's lines as CRLF */
+			if (*r != '\r')
+				*w++ = *r;
+		*w = 0;
+		int same = !strcmp(type, json_string_value(json_object_get(was, "type"))) &&
+		           !strcmp(url, json_string_value(json_object_get(was, "url"))) &&
+		           !strcmp(posted, shown);
+		free(shown);
+		free(posted);
+		if (same)
+			return;
+	}
 	if (!*type) {
 		if (had)
 			json_object_set_new(edit, "widget", json_null());
@@ -188,7 +207,8 @@ static int widget_key_set(struct daemon *d, uint64_t id)
 	return set;
 }
 
-/* The widget definitions for the type chooser and their help: [{name, description, fields_text, readme_html}]. */
+/* The widget definitions for the type chooser and their help: [{name, description, fields_text,
+ * readme_html}]. */
 static json_t *widget_types(struct daemon *d)
 {
 	json_t *out = json_array();
@@ -198,7 +218,8 @@ static json_t *widget_types(struct daemon *d)
 		struct buf f;
 		buf_init(&f, 0);
 		for (size_t k = 0; k < def->nfields; k++)
-			buf_addf(&f, "%s%s (%s)", k ? ", " : "", def->fields[k].key, def->fields[k].label);
+			buf_addf(&f, "%s%s (%s)", k ? ", " : "", def->fields[k].key,
+			         def->fields[k].label);
 		if (def->configurable)
 			buf_adds(&f, "written by you, one per line");
 		json_t *o = json_pack("{s:s,s:s,s:s}", "name", def->name, "description",
@@ -235,7 +256,7 @@ static json_t *widget_section(const json_t *values, int key_set, const json_t *e
 	json_object_set_new(w, "key_set", json_boolean(key_set));
 	const json_t *err = json_object_get(errors, "widget");
 	if (err)
-		json_object_set(w, "error", (json_t *)err);
+		json_object_set(w, "widget_error", (json_t *)err);
 	return w;
 }
 

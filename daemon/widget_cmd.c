@@ -110,7 +110,9 @@ static void fetch(struct widget_sample *s, size_t i, const struct widget_request
 	for (size_t k = 0; rq->headers[k]; k++)
 		hdrs = curl_slist_append(hdrs, rq->headers[k]);
 	CURLcode rc = CURLE_FAILED_INIT;
+	/* no redirects: the key header would follow them to any host */
 	if (x && !curlget_setup(x, rq->url, timeout, on_body, &body, errbuf, NULL) &&
+	    !curl_easy_setopt(x, CURLOPT_FOLLOWLOCATION, 0L) &&
 	    !curl_easy_setopt(x, CURLOPT_HTTPHEADER, hdrs))
 		rc = curl_easy_perform(x);
 	char *terr = NULL;

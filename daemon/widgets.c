@@ -1,5 +1,6 @@
 #include "widgets.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ struct widgets {
 /* One service's sample in a round. */
 struct job {
 	uint64_t id;
+	char *config; /* the widget configuration sampled (canonical text) */
 	struct widget_sample *s;
 	size_t pending; /* requests of the current phase not answered yet */
 	int done;
@@ -53,6 +55,8 @@ struct job {
 struct xfer {
 	struct job *job;
 	size_t index;
+	size_t slot; /* in round.queue, until it finishes */
+	int started;
 	CURL *easy;
 	struct curl_slist *headers;
 	struct buf body;
@@ -111,8 +115,11 @@ static void queue_phase(struct round *r, struct job *j)
 			x->headers = curl_slist_append(x->headers, *h);
 		if (!(x->easy = curl_easy_init()) ||
 		    curlget_setup(x->easy, reqs[i].url, r->timeout, write_body, x, x->errbuf, x) ||
+		    /* the key is in a header libcurl would send on to wherever a redirect points */
+		    curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L) ||
 		    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers)) {
-			widget_sample_answer(j->s, i, 0, NULL, 0, "connect: cannot set up the request");
+			widget_sample_answer(j->s, i, 0, NULL, 0,
+			                     "connect: cannot set up the request");
 			xfer_free(x);
 			if (--j->pending == 0)
 				queue_phase(r, j);
@@ -122,6 +129,7 @@ static void queue_phase(struct round *r, struct job *j)
 			r->aqueue = r->aqueue ? 2 * r->aqueue : 64;
 			r->queue = xrealloc(r->queue, r->aqueue * sizeof(*r->queue));
 		}
+		x->slot = r->nqueue;
 		r->queue[r->nqueue++] = x;
 	}
 }
@@ -129,16 +137,18 @@ static void queue_phase(struct round *r, struct job *j)
 static void start_queued(struct round *r)
 {
 	while (r->qhead < r->nqueue && r->in_flight < MAX_IN_FLIGHT) {
-		struct xfer *x = r->queue[r->qhead];
-		r->queue[r->qhead++] = NULL;
+		struct xfer *x = r->queue[r->qhead++];
 		if (curl_multi_add_handle(r->w->multi, x->easy) != CURLM_OK) {
 			struct job *j = x->job;
-			widget_sample_answer(j->s, x->index, 0, NULL, 0, "connect: cannot start the request");
+			widget_sample_answer(j->s, x->index, 0, NULL, 0,
+			                     "connect: cannot start the request");
+			r->queue[x->slot] = NULL;
 			xfer_free(x);
 			if (--j->pending == 0)
 				queue_phase(r, j);
 			continue;
 		}
+		x->started = 1;
 		r->in_flight++;
 	}
 }
@@ -146,12 +156,10 @@ static void start_queued(struct round *r)
 /* "timeout: …", "connect: …": the class the definition engine reports. */
 static void transport_error(CURLcode cc, const char *errbuf, char *out, size_t size)
 {
-	const char *cls = cc == CURLE_OPERATION_TIMEDOUT      ? "timeout"
-	                  : cc == CURLE_COULDNT_RESOLVE_HOST  ? "dns"
-	                  : cc == CURLE_SSL_CONNECT_ERROR ||
-	                            cc == CURLE_PEER_FAILED_VERIFICATION
-	                      ? "tls"
-	                      : "connect";
+	const char *cls = cc == CURLE_OPERATION_TIMEDOUT     ? "timeout"
+	                  : cc == CURLE_COULDNT_RESOLVE_HOST ? "connect"
+	                  : cc == CURLE_COULDNT_CONNECT      ? "connect"
+	                                                     : "transport";
 	snprintf(out, size, "%s: %s", cls, errbuf && *errbuf ? errbuf : curl_easy_strerror(cc));
 }
 
@@ -170,11 +178,13 @@ static void finish(struct round *r, CURL *easy, CURLcode cc)
 	} else {
 		char msg[CURL_ERROR_SIZE + 32];
 		if (x->cut)
-			snprintf(msg, sizeof(msg), "connect: response larger than %u bytes", BODY_MAX);
+			snprintf(msg, sizeof(msg), "toobig: response larger than %u bytes",
+			         BODY_MAX);
 		else
 			transport_error(cc, x->errbuf, msg, sizeof(msg));
 		widget_sample_answer(j->s, x->index, status, NULL, 0, msg);
 	}
+	r->queue[x->slot] = NULL;
 	xfer_free(x);
 	if (--j->pending == 0)
 		queue_phase(r, j); /* the follow-up requests (foreach), or done */
@@ -204,7 +214,13 @@ json_t *widget_engine_config(const json_t *cfg)
 				json_object_set(o, k, v);
 		json_array_append_new(fields, o);
 	}
-	return json_pack("{s:o}", "fields", fields);
+	json_t *out = json_pack("{s:o}", "fields", fields);
+	const char *k;
+	json_t *v;
+	json_object_foreach ((json_t *)cfg, k, v)
+		if ((!strcmp(k, "key_header") || !strcmp(k, "key_query")) && json_is_string(v))
+			json_object_set(out, k, v);
+	return out;
 }
 
 static int collect_one(const struct store_record *rec, void *arg)
@@ -223,7 +239,12 @@ static int collect_one(const struct store_record *rec, void *arg)
 		return 0;
 	}
 	char *key = NULL;
-	if (store_widget_key_get(c->t, rec->id, c->w->secret, &key, NULL))
+	int krc = store_widget_key_get(c->t, rec->id, c->w->secret, &key, NULL);
+	if (krc == ERR_AUTH) /* the key file was replaced: say so rather than send no key */
+		log_warn(
+		    "widget of service %llu: its API key does not decrypt with %s; set it again",
+		    (unsigned long long)rec->id, STORE_WIDGET_KEYFILE);
+	if (krc)
 		key = NULL;
 	json_t *engine_cfg = widget_engine_config(cfg);
 	struct round *r = c->r;
@@ -231,6 +252,7 @@ static int collect_one(const struct store_record *rec, void *arg)
 	struct job *j = &r->jobs[r->njobs++];
 	memset(j, 0, sizeof(*j));
 	j->id = rec->id;
+	j->config = xstrdup(rec->widget);
 	j->s = widget_sample_new(def, url, key, engine_cfg, c->now);
 	store_widget_key_free(key);
 	json_decref(engine_cfg);
@@ -254,15 +276,35 @@ static int apply_values(struct store_txn *t, void *ctx, struct err *e)
 		const struct job *j = &rj->r->jobs[i];
 		const struct widget_value *v = NULL;
 		size_t n = j->s ? widget_sample_values(j->s, &v) : 0;
+		/* configured otherwise (or removed) while the round ran: not this widget's values
+		 */
+		struct store_record now;
+		if (!n || store_db_get(t, j->id, &now, NULL))
+			continue;
+		int same = now.widget && j->config && !strcmp(now.widget, j->config);
+		store_record_release(&now);
+		if (!same)
+			continue;
 		for (size_t k = 0; k < n && !rc; k++) {
 			int changed = 0;
-			if (v[k].has_value)
-				rc = store_widget_record(t, j->id, v[k].key, rj->now, v[k].value, &changed,
-				                         e);
+			if (v[k].has_value && isfinite(v[k].value))
+				rc = store_widget_record(t, j->id, v[k].key, rj->now, v[k].value,
+				                         &changed, e);
 			else
-				rc = store_widget_record_error(t, j->id, v[k].key, rj->now,
-				                               v[k].error_class ? v[k].error_class : "error",
-				                               v[k].message ? v[k].message : "", &changed, e);
+				rc =
+				    store_widget_record_error(t, j->id, v[k].key, rj->now,
+				                              v[k].has_value     ? "missing"
+				                              : v[k].error_class ? v[k].error_class
+				                                                 : "error",
+				                              v[k].has_value ? "not a finite number"
+				                              : v[k].message ? v[k].message
+				                                             : "",
+				                              &changed, e);
+			if (rc == ERR_INVAL) { /* one odd value must not cost the others theirs */
+				log_warn("widgets: service %llu field '%s': %s",
+				         (unsigned long long)j->id, v[k].key, e->msg);
+				rc = 0;
+			}
 			rj->changed |= changed;
 		}
 	}
@@ -314,8 +356,12 @@ static void run_round(struct widgets *w)
 			curl_multi_poll(w->multi, NULL, 0, 200, NULL);
 	}
 	/* abandoned on stop: whatever is still in flight or queued */
-	for (size_t i = r.qhead; i < r.nqueue; i++)
-		xfer_free(r.queue[i]);
+	for (size_t i = 0; i < r.nqueue; i++)
+		if (r.queue[i]) {
+			if (r.queue[i]->started)
+				curl_multi_remove_handle(w->multi, r.queue[i]->easy);
+			xfer_free(r.queue[i]);
+		}
 	free(r.queue);
 	struct record_job rj = {&r, (int64_t)time(NULL), 0};
 	if (r.njobs && writer_submit(d->writer, apply_values, &rj, &e))
@@ -334,8 +380,10 @@ static void run_round(struct widgets *w)
 	pthread_mutex_unlock(&w->lock);
 	if (r.njobs)
 		log_debug("widgets: %zu sampled in %.0f ms", r.njobs, w->last_seconds * 1000);
-	for (size_t i = 0; i < r.njobs; i++)
+	for (size_t i = 0; i < r.njobs; i++) {
 		widget_sample_free(r.jobs[i].s);
+		free(r.jobs[i].config);
+	}
 	free(r.jobs);
 }
 

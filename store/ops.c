@@ -10,6 +10,7 @@
 #include "naming.h"
 #include "repo.h"
 #include "stdbackup.h"
+#include "widgetcfg.h"
 #include "widgetkey.h"
 #include "widgetvals.h"
 #include "../common/banned.h"
@@ -48,6 +49,21 @@ static int journal_change(struct store_txn *t, int kind, const char *verb,
 	free(path_old);
 	buf_release(&msg);
 	return rc;
+}
+
+/*
+ * A widget removed, or given another type or origin: its stored API key
+ * must not follow it (it would be sent where it was not given for) and
+ * its values are another widget's. Whoever changed it (an edit, an import,
+ * a restore) sets a new key if they have one.
+ */
+static int widget_guard(struct store_txn *t, const struct store_record *before,
+                        const struct store_record *after, struct err *e)
+{
+	if (!before->widget || !store_widget_config_moved(before->widget, after->widget))
+		return 0;
+	int rc = store_widget_key_put(t, after->id, NULL, NULL, e);
+	return rc ? rc : store_widget_forget(t, after->id, e);
 }
 
 int store_ops_register(struct store_txn *t, const struct store_payload *p, int ownership,
@@ -194,7 +210,9 @@ int store_ops_edit(struct store_txn *t, uint64_t id, const struct store_edit *ed
 	int changed = !store_record_equal(&before, &rec, STORE_FIELD_INVENTORY);
 	if (changed) {
 		rec.last_updated = now;
-		rc = store_db_put(t, &rec, e);
+		rc = widget_guard(t, &before, &rec, e);
+		if (!rc)
+			rc = store_db_put(t, &rec, e);
 		if (!rc)
 			rc = journal_change(t, STORE_CHANGE_EDIT, "edit", &before, &rec, author, e);
 	}
@@ -399,7 +417,9 @@ static int restore_one(struct store_txn *t, const struct store_record *cur,
 	int rc = 0;
 	if (!store_record_equal(cur, &rec, STORE_FIELD_INVENTORY)) {
 		rec.last_updated = now;
-		rc = store_db_put(t, &rec, e);
+		rc = widget_guard(t, cur, &rec, e);
+		if (!rc)
+			rc = store_db_put(t, &rec, e);
 		if (!rc)
 			rc = journal_change(t, STORE_CHANGE_EDIT, verb, cur, &rec, author, e);
 		(*changed)++;
@@ -605,7 +625,9 @@ static int std_restore_one(struct store_txn *t, const struct store_std_record *r
 	}
 	rec.last_updated = now;
 	res->outcome = exists ? STORE_STD_UPDATED : STORE_STD_CREATED;
-	rc = store_db_put(t, &rec, e);
+	rc = exists ? widget_guard(t, &before, &rec, e) : 0;
+	if (!rc)
+		rc = store_db_put(t, &rec, e);
 	if (!rc)
 		rc = journal_change(t, exists ? STORE_CHANGE_EDIT : STORE_CHANGE_ADD, verb,
 		                    exists ? &before : NULL, &rec, author, e);

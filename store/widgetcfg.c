@@ -1,6 +1,7 @@
 #include "widgetcfg.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "../common/err.h"
 #include "../common/xalloc.h"
@@ -68,8 +69,9 @@ static json_t *json_field(const json_t *f, const json_t *loc, struct store_verr 
 {
 	static const char *const known[] = {"key", "label", "url", "path", "unit", "reduce", NULL};
 	if (!json_is_object(f)) {
-		store_verr_add(v, loc, "dict_type",
-		               "A json widget field is an object {key, label, url, path, unit, reduce}");
+		store_verr_add(
+		    v, loc, "dict_type",
+		    "A json widget field is an object {key, label, url, path, unit, reduce}");
 		return NULL;
 	}
 	unknown_keys(f, known, loc, v);
@@ -87,7 +89,8 @@ static json_t *json_field(const json_t *f, const json_t *loc, struct store_verr 
 	} else {
 		const char *u = json_string_value(url);
 		if (u[0] != '/' && !store_url_is_http(u)) {
-			store_verr_add(v, lr, "url_scheme", "A path starting with '/' or an http(s) URL");
+			store_verr_add(v, lr, "url_scheme",
+			               "A path starting with '/' or an http(s) URL");
 			bad = 1;
 		}
 	}
@@ -108,15 +111,17 @@ static json_t *json_field(const json_t *f, const json_t *loc, struct store_verr 
 	json_decref(ld);
 	if (bad)
 		return NULL;
-	return json_pack("{s:s,s:O,s:O,s:O,s:O,s:O}", "key", key, "label", label, "url", url, "path",
-	                 path, "unit", unit && json_string_length(unit) ? unit : json_null(),
-	                 "reduce", reduce ? reduce : json_null());
+	return json_pack("{s:s,s:O,s:O,s:O,s:O,s:O}", "key", key, "label", label, "url", url,
+	                 "path", path, "unit",
+	                 unit && json_string_length(unit) ? unit : json_null(), "reduce",
+	                 reduce ? reduce : json_null());
 }
 
 int store_widget_config_canon(const json_t *value, const json_t *loc_in, struct store_verr *v,
                               char **out)
 {
-	static const char *const known[] = {"type", "url", "fields", NULL};
+	static const char *const known[] = {"type",       "url",       "fields",
+	                                    "key_header", "key_query", NULL};
 	json_t *loc = loc_in ? json_incref((json_t *)loc_in) : store_loc_key(NULL, "widget");
 	json_t *canon = NULL;
 	size_t before = problems(v);
@@ -183,8 +188,53 @@ int store_widget_config_canon(const json_t *value, const json_t *loc_in, struct 
 	}
 	if (type && !strcmp(type, "json") && !json_array_size(cf) && problems(v) == before)
 		store_verr_add(v, lf, "missing", "A json widget needs at least one field");
-	if (problems(v) == before)
+	/* the json widget may send its key another way; only there */
+	const json_t *kh = json_object_get(value, "key_header"),
+	             *kq = json_object_get(value, "key_query");
+	if ((kh || kq) && !(type && !strcmp(type, "json")))
+		store_verr_add(v, loc, "extra_forbidden",
+		               "key_header and key_query are for the json widget");
+	else if (kh && kq)
+		store_verr_add(v, loc, "conflict", "Give key_header or key_query, not both");
+	for (int k = 0; k < 2; k++) {
+		const json_t *n = k ? kq : kh;
+		json_t *ln = store_loc_key(loc, k ? "key_query" : "key_header");
+		if (n && !store_check_string(n, 1, 64, ln, v)) {
+			for (const char *p = json_string_value(n); *p; p++)
+				if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_')) {
+					store_verr_add(v, ln, "string_pattern_mismatch",
+					               "Use letters, digits, '-' and '_'");
+					break;
+				}
+		}
+		json_decref(ln);
+	}
+	/* a json field elsewhere would get the key too: only the widget's own host */
+	if (type && !strcmp(type, "json") && json_is_string(url)) {
+		size_t i;
+		json_t *f;
+		json_array_foreach (cf, i, f) {
+			const char *fu = json_string_value(json_object_get(f, "url"));
+			if (fu && fu[0] != '/' &&
+			    !store_widget_same_origin(fu, json_string_value(url))) {
+				json_t *li = store_loc_index(lf, i), *lr = store_loc_key(li, "url");
+				store_verr_add(
+				    v, lr, "url_origin",
+				    "A whole URL must be on the widget's own host (scheme, host, "
+				    "port): the API key is sent with it");
+				json_decref(lr);
+				json_decref(li);
+			}
+		}
+	}
+	if (problems(v) == before) {
 		canon = json_pack("{s:s,s:O,s:O}", "type", type, "url", url, "fields", cf);
+		if (kh)
+			json_object_set(canon, "key_header", (json_t *)kh);
+		if (kq)
+			json_object_set(canon, "key_query", (json_t *)kq);
+	}
 	json_decref(cf);
 	json_decref(lt);
 	json_decref(lu);
@@ -196,4 +246,35 @@ out:
 	*out = json_dumps(canon, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(canon);
 	return 0;
+}
+
+/* Length of "scheme://host[:port]" at the start of url (0 when it has none). */
+static size_t origin_len(const char *url)
+{
+	const char *p = strstr(url, "://");
+	if (!p)
+		return 0;
+	p += 3;
+	return (size_t)(p - url) + strcspn(p, "/?#");
+}
+
+int store_widget_same_origin(const char *a, const char *b)
+{
+	size_t n = origin_len(a), m = origin_len(b);
+	return n && n == m && !strncasecmp(a, b, n);
+}
+
+int store_widget_config_moved(const char *old_canon, const char *new_canon)
+{
+	if (!old_canon || !new_canon)
+		return old_canon != new_canon;
+	json_t *o = json_loads(old_canon, 0, NULL), *n = json_loads(new_canon, 0, NULL);
+	const char *ot = json_string_value(json_object_get(o, "type")),
+	           *nt = json_string_value(json_object_get(n, "type"));
+	const char *ou = json_string_value(json_object_get(o, "url")),
+	           *nu = json_string_value(json_object_get(n, "url"));
+	int moved = !ot || !nt || strcmp(ot, nt) || !ou || !nu || !store_widget_same_origin(ou, nu);
+	json_decref(o);
+	json_decref(n);
+	return moved;
 }

@@ -5,7 +5,8 @@
  *
  * Canonical form (compact JSON text, keys in this order, so that equality
  * is a string compare):
- *   {"type":s,"url":s,"fields":[...]}
+ *   {"type":s,"url":s,"fields":[...]} (the json widget may add "key_header"
+ *   or "key_query": how its key is sent)
  * type: the widget definition's name, 1-64 of [a-z0-9_-]; url: the
  * service's base URL, http(s) only; fields: which of the definition's
  * fields to show, by key (1-64 of [a-z0-9_]), [] = all of them; for the
@@ -33,5 +34,14 @@
  */
 int store_widget_config_canon(const json_t *value, const json_t *loc, struct store_verr *v,
                               char **out);
+
+/* 1 when both URLs have the same scheme, host and port. */
+int store_widget_same_origin(const char *a, const char *b);
+/*
+ * 1 when a configuration change must not keep the stored API key: the
+ * widget removed, or another type or another origin (the key would be
+ * sent somewhere it was not given for).
+ */
+int store_widget_config_moved(const char *old_canon, const char *new_canon);
 
 #endif

@@ -201,7 +201,7 @@ test_expect_success 'a register is not delayed by the remote' '
 
 test_expect_success 'a remote that never answers blocks neither registers nor shutdown' '
 	# a TCP server that accepts and stays silent: the TLS handshake waits forever
-	port=$(free_port) &&
+	port=$(free_port) || return 1
 	python3 -c "
 import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -212,6 +212,7 @@ while True:
 " &
 	silent=$! &&
 	test_when_finished "kill $silent 2>/dev/null; true" &&
+	wait_for "(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null" &&
 	GIT_REMOTE=https://127.0.0.1:$port/inv.git start_daemon &&
 	for i in 1 2 3 4 5; do
 		start=$(date +%s%N) &&
@@ -220,7 +221,10 @@ while True:
 		test $(( (end - start) / 1000000 )) -lt 2000 || return 1
 	done &&
 	wait_for "git -C \"$INV\" show HEAD:services/docker03/fast.yml | grep -q \"image_tag: \\\"5\\\"\"" &&
-	stop_daemon
+	# the push really is stuck: nothing answered it
+	curl -sf "$BASE_URL/api/v1/git" -H "$AUTH" | jq -e ".push.last_ok == null" &&
+	stop_daemon &&
+	grep -q "still running after 3 s" "$DAEMON_CONFIG/portolan.log"
 '
 
 test_expect_success 'a commit made by hand while the daemon was down is imported at start' '

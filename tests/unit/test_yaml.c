@@ -58,7 +58,7 @@ static void full_record(struct store_record *r)
 	r->widget =
 	    xstrdup("{\"type\":\"json\",\"url\":\"http://10.0.0.5:8080/api\",\"fields\":[{\"key\":"
 	            "\"jobs\",\"label\":\"Jobs\",\"url\":\"/api/stats\",\"path\":\"$.data.jobs\","
-	                    "\"unit\":null,\"reduce\":null}]}");
+	            "\"unit\":null,\"reduce\":null}]}");
 	r->notes = xstrdup("# Notes\n\nRuns *nginx* \xe2\x80\x94 see `docs`.\n    code block\n"
 	                   "\ttabbed: yes\nlast line\n");
 }
