@@ -42,6 +42,9 @@ struct store_git {
 	int inited;               /* git_libgit2_init succeeded, so free must shut down */
 	store_git_commit_hook before_move; /* see store_git_set_commit_hook */
 	void *before_move_arg;
+	struct stat index_written; /* the index file as we last wrote it (zeroed: never) */
+	git_oid dirty_head;        /* the HEAD whose tree dirty_tree is */
+	git_tree *dirty_tree;      /* cached for store_git_worktree_dirty */
 };
 
 /* Lock files a process killed with -9 may leave; relative to the git dir. */
@@ -259,6 +262,7 @@ void store_git_free(struct store_git *g)
 {
 	if (!g)
 		return;
+	git_tree_free(g->dirty_tree);
 	git_index_free(g->index);
 	git_repository_free(g->repo);
 	if (g->inited)
@@ -629,6 +633,16 @@ static int stage_nth_file(struct store_git *g, const void *items, size_t i, stru
 	return rc ? rc : stage_buffer(g, f, e);
 }
 
+/* 1 when nobody has written the index file since this process did. */
+static int index_as_written(struct store_git *g)
+{
+	struct stat st;
+	const struct stat *w = &g->index_written;
+	return w->st_ino && stat(git_index_path(g->index), &st) == 0 && st.st_ino == w->st_ino &&
+	       st.st_dev == w->st_dev && st.st_size == w->st_size &&
+	       st.st_mtim.tv_sec == w->st_mtim.tv_sec && st.st_mtim.tv_nsec == w->st_mtim.tv_nsec;
+}
+
 static int commit_staged(struct store_git *g, stage_fn stage, const void *items, size_t n,
                          const char *merge_hex, const char *author_name, const char *author_email,
                          const char *message, int *committed, char *commit_hex, struct err *e);
@@ -695,18 +709,19 @@ static int commit_staged(struct store_git *g, stage_fn stage, const void *items,
 	 */
 	if ((rc = head_commit(g, &head, e)))
 		goto out;
-	if (head) {
+	/* only when someone else wrote the index since we did: reading a tree costs */
+	if (head && !index_as_written(g)) {
 		git_tree *tree = NULL;
 		int bad =
 		    git_commit_tree(&tree, head) < 0 || git_index_read_tree(g->index, tree) < 0;
 		git_tree_free(tree);
-		git_commit_free(head);
-		head = NULL;
 		if (bad) {
 			rc = git_fail(e, ERR_GIT, "read HEAD's tree into the index of", g->workdir);
 			goto out;
 		}
 	}
+	git_commit_free(head);
+	head = NULL;
 	staging = 1;
 	if (n > PACK_MIN_FILES && (rc = pack_begin(g, e)))
 		goto out;
@@ -729,6 +744,8 @@ static int commit_staged(struct store_git *g, stage_fn stage, const void *items,
 		rc = git_fail(e, ERR_GIT, "write index of", g->workdir);
 		goto out;
 	}
+	if (stat(git_index_path(g->index), &g->index_written) < 0)
+		memset(&g->index_written, 0, sizeof(g->index_written));
 	staging = 0;
 	if (merged && !head) {
 		rc = err_set(e, ERR_INVAL, "cannot merge into '%s': no commits yet", g->workdir);
@@ -949,12 +966,12 @@ int store_git_worktree_changes(struct store_git *g, const char *path,
 	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
 	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
 	/*
-	 * Files the mirror staged from memory have no stat data in the index, so
-	 * status hashes them; UPDATE_INDEX keeps what it learnt, and the next
-	 * scan only stats them.
+	 * Read-only: no UPDATE_INDEX, whose index write would take index.lock
+	 * under the feet of someone running git in the repo. Files staged from
+	 * memory have no stat data, so they are hashed; at one scan per
+	 * GIT_SYNC_INTERVAL that costs little.
 	 */
-	opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES | GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH |
-	             GIT_STATUS_OPT_UPDATE_INDEX;
+	opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES | GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH;
 	if (spec) {
 		opts.pathspec.strings = &spec;
 		opts.pathspec.count = 1;
@@ -984,19 +1001,46 @@ out:
 	return rc;
 }
 
+/* HEAD's tree, kept while HEAD does not move (NULL before the first commit). */
+static git_tree *head_tree(struct store_git *g)
+{
+	git_oid id;
+	if (git_reference_name_to_id(&id, g->repo, "HEAD") < 0) {
+		git_error_clear();
+		return NULL;
+	}
+	if (g->dirty_tree && git_oid_equal(&id, &g->dirty_head))
+		return g->dirty_tree;
+	git_commit *c = NULL;
+	git_tree_free(g->dirty_tree);
+	g->dirty_tree = NULL;
+	if (git_commit_lookup(&c, g->repo, &id) == 0 && git_commit_tree(&g->dirty_tree, c) == 0)
+		git_oid_cpy(&g->dirty_head, &id);
+	git_commit_free(c);
+	git_error_clear();
+	return g->dirty_tree;
+}
+
 int store_git_worktree_dirty(struct store_git *g, const char *path)
 {
 	char *full = xasprintf("%s/%s", g->workdir, path);
-	struct buf bytes, committed;
+	struct buf bytes;
 	buf_init(&bytes, 0);
-	buf_init(&committed, 0);
 	int dirty = 0;
 	/* against HEAD: an edit that was only staged (git add) is not committed either */
-	if (!fileio_read(full, &bytes, NULL))
-		dirty = store_git_read_file(g, "HEAD", path, SIZE_MAX, &committed, NULL) ||
-		        committed.len != bytes.len || memcmp(committed.data, bytes.data, bytes.len);
+	if (!fileio_read(full, &bytes, NULL)) {
+		git_tree *tree = head_tree(g);
+		git_tree_entry *te = NULL;
+		git_oid id;
+		/* hashes only: no blob is read (the mirror asks for every file it writes) */
+		dirty = !tree || git_tree_entry_bypath(&te, tree, path) < 0 ||
+		        git_odb_hash(&id, bytes.data ? bytes.data : "", bytes.len,
+		                     GIT_OBJECT_BLOB) < 0 ||
+		        !git_oid_equal(&id, git_tree_entry_id(te));
+		git_error_clear();
+		git_tree_entry_free(te);
+	}
 	buf_release(&bytes);
-	buf_release(&committed);
 	free(full);
 	return dirty;
 }
