@@ -94,8 +94,8 @@ static void import_outside(struct daemon *d, const char *fetched)
 		 * would have shared a group with.
 		 */
 		app_import(&d->app, NULL, fetched, &res, &e);
-		if (res.outcome ==
-		    APP_IMPORT_DONE) { /* what the writer's hook does after a write */
+		/* what the writer's hook does after a write */
+		if (res.outcome == APP_IMPORT_DONE) {
 			sitegen_wake(d->sitegen);
 			publish_change(d, journal_seq(d));
 		}
@@ -112,16 +112,16 @@ static void drain(struct daemon *d, int *commits)
 	struct err e = {0};
 	int n = 0;
 	int rc = store_mirror_drain(d->app.mirror, d->app.db, &n, &e);
-	if (rc ==
-	    ERR_BUSY) { /* a commit made by hand since the look for one: import it, then ours */
+	/* a commit made by hand since the look for one: import it, then ours */
+	if (rc == ERR_BUSY) {
 		*commits += n;
 		n = 0;
 		import_outside(d, NULL);
 		rc = store_mirror_drain(d->app.mirror, d->app.db, &n, &e);
 	}
+	/* the cursor stays; retried on the next write */
 	if (rc)
-		log_error("git mirror: %s",
-		          e.msg); /* the cursor stays; retried on the next write */
+		log_error("git mirror: %s", e.msg);
 	*commits += n;
 }
 
