@@ -101,8 +101,8 @@ static void do_push(struct gitsync *s)
 	if (rc)
 		s->next_fetch = 0; /* most often the remote moved on: merge it, then push again */
 	note(s, &s->push, rc, &e, "push", clock_mono_s() - t0);
-	if (!rc)
-		s->push_wanted = 0;
+	if (rc)
+		s->push_wanted = 1; /* again, after the back-off */
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -133,7 +133,7 @@ static void *sync_main(void *arg)
 		double now = clock_mono_s();
 		int push = s->remote && s->push_wanted && now >= s->push.retry_at;
 		int fetch = now >= s->next_fetch && now >= s->fetch.retry_at;
-		/* fetch first: a push the remote would refuse as not a fast-forward waits for the
+		/* fetch first: a push the remote would refuse (not a fast-forward) waits for the
 		 * merge */
 		if (fetch) {
 			s->next_fetch = now + s->interval;
@@ -146,6 +146,8 @@ static void *sync_main(void *arg)
 			continue;
 		}
 		if (push) {
+			/* claimed now: a commit during the push asks for another one */
+			s->push_wanted = 0;
 			pthread_mutex_unlock(&s->lock);
 			do_push(s);
 			pthread_mutex_lock(&s->lock);
