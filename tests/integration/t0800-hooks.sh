@@ -276,7 +276,9 @@ test_expect_success 'sample post-commit.git-push pushes the commit to a second r
 '
 
 test_expect_success PYTHON3 'sample post-commit.webhook posts the change as JSON' '
-	cat >"$TRASH/webhook.py" <<-\PY &&
+	# not in an && list with the server below: that list would go to the background whole,
+	# and $! would be a subshell, not the server
+	cat >"$TRASH/webhook.py" <<-\PY || return 1
 	import http.server, sys
 	class H(http.server.BaseHTTPRequestHandler):
 	    def do_POST(self):
