@@ -12,7 +12,6 @@
 #include "../store/git.h"
 #include "../store/repo.h"
 #include "../store/import.h"
-#include "writer.h"
 #include "../common/banned.h"
 
 /* A store that has never seen a change: nothing in it, no journal. */
@@ -73,7 +72,7 @@ int app_open(struct app *a, const char *config, struct err *e)
 	} else if (!rc) {
 		/* Commits made by hand while we were down come in before we commit on top. */
 		struct app_import_result res;
-		if (app_import(a, NULL, NULL, &res, e) == ERR_STORE)
+		if (app_import(a, NULL, &res, e) == ERR_STORE)
 			rc = ERR_STORE;
 		app_import_result_release(&res);
 		/* Resume what a crashed process left unmirrored. */
@@ -104,35 +103,21 @@ struct import_job {
 	const struct store_mirror_import *mi;
 	int refuse;
 	size_t changed;
-	int content_error; /* the version could not be applied (e.g. a rename onto a taken name) */
 };
 
-static int apply_import(struct store_txn *t, void *ctx, struct err *e)
+/*
+ * In a transaction of its own, never the writer's group: an import is all
+ * or nothing, and one that fails must not fail the registers it would
+ * have shared a group with.
+ */
+static int run_job(struct app *a, struct import_job *j, struct err *e)
 {
-	struct import_job *j = ctx;
-	if (j->refuse)
-		return store_mirror_refuse(t, j->mi, e);
-	int rc = store_mirror_import_apply(t, j->mi, (int64_t)time(NULL), &j->changed, e);
-	/*
-	 * The writer commits what a job wrote before a caller's error; an
-	 * import is all or nothing, so such an error aborts the transaction.
-	 */
-	if (rc == ERR_INVAL || rc == ERR_EXISTS || rc == ERR_NOTFOUND) {
-		j->content_error = rc;
-		rc = ERR_STORE;
-	}
-	return rc;
-}
-
-static int run_job(struct app *a, struct writer *w, struct import_job *j, struct err *e)
-{
-	if (w)
-		return writer_submit(w, apply_import, j, e);
 	struct store_txn *t;
 	int rc = store_txn_begin(a->db, 1, &t, e);
 	if (rc)
 		return rc;
-	rc = apply_import(t, j, e);
+	rc = j->refuse ? store_mirror_refuse(t, j->mi, e)
+	               : store_mirror_import_apply(t, j->mi, (int64_t)time(NULL), &j->changed, e);
 	return rc ? (store_txn_abort(t), rc) : store_txn_commit(t, e);
 }
 
@@ -143,8 +128,7 @@ void app_import_result_release(struct app_import_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int app_import(struct app *a, struct writer *w, const char *fetched, struct app_import_result *res,
-               struct err *e)
+int app_import(struct app *a, const char *fetched, struct app_import_result *res, struct err *e)
 {
 	struct store_mirror_import mi;
 	struct buf problems;
@@ -153,12 +137,12 @@ int app_import(struct app *a, struct writer *w, const char *fetched, struct app_
 	double t0 = clock_mono_s();
 	int rc = store_mirror_check(a->mirror, a->db, fetched, &mi, &problems, e);
 	snprintf(res->rev, sizeof(res->rev), "%s", mi.rev);
-	struct import_job job = {&mi, 0, 0, 0};
+	struct import_job job = {&mi, 0, 0};
 	if (!rc && mi.plan) {
 		res->author = xstrdup(store_import_author(mi.plan));
 		res->files = store_import_nfiles(mi.plan);
-		rc = run_job(a, w, &job, e);
-		if (job.content_error) {
+		rc = run_job(a, &job, e);
+		if (rc == ERR_INVAL || rc == ERR_EXISTS || rc == ERR_NOTFOUND) {
 			/* valid files that cannot be applied together: refused like an invalid one
 			 */
 			buf_addf(&problems, "%s\n", e->msg);
@@ -188,7 +172,7 @@ int app_import(struct app *a, struct writer *w, const char *fetched, struct app_
 			end = end ? end + 1 : NULL;
 		}
 		job.refuse = 1;
-		rc = run_job(a, w, &job, e);
+		rc = run_job(a, &job, e);
 	}
 	if (rc)
 		log_error("git import: %s", e->msg);

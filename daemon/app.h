@@ -39,16 +39,13 @@ struct app_import_result {
 };
 void app_import_result_release(struct app_import_result *r);
 
-struct writer;
 /*
  * Import commits made outside (store/import.h): by hand in the repo, else
- * the commit fetched (NULL: none), e.g. "refs/remotes/origin/main". The
- * change goes through w (NULL: a transaction of its own, for start-up and
- * the CLI). A refused commit is logged with file:line and remembered;
- * returns 0 then (res->outcome says it), an error only when the store or
- * the repo failed.
+ * the commit fetched (NULL: none), e.g. "refs/remotes/origin/main", in a
+ * transaction of its own. A refused commit is logged with file:line and
+ * remembered; returns 0 then (res->outcome says it), an error only when
+ * the store or the repo failed.
  */
-int app_import(struct app *a, struct writer *w, const char *fetched, struct app_import_result *res,
-               struct err *e);
+int app_import(struct app *a, const char *fetched, struct app_import_result *res, struct err *e);
 
 #endif

@@ -80,31 +80,22 @@ static void wake_mirror(void *arg)
 /*
  * Bring in commits made outside: by hand in the repo (looked for before
  * every drain, so the mirror never commits on top of one unseen), or
- * fetched (fetched = the remote's ref). Not once the writer is stopping.
+ * fetched (fetched = the remote's ref).
  */
 static void import_outside(struct daemon *d, const char *fetched)
 {
 	struct app_import_result res;
 	struct err e = {0};
-	pthread_mutex_lock(&d->import_lock);
-	if (d->imports_open) {
-		/*
-		 * Its own transaction, not the writer's group: an import that fails
-		 * half-way must leave nothing, and must not fail the registers it
-		 * would have shared a group with.
-		 */
-		app_import(&d->app, NULL, fetched, &res, &e);
+	app_import(&d->app, fetched, &res, &e);
+	if (res.outcome == APP_IMPORT_DONE) {
 		/* what the writer's hook does after a write */
-		if (res.outcome == APP_IMPORT_DONE) {
-			sitegen_wake(d->sitegen);
-			publish_change(d, journal_seq(d));
-		}
-		gitsync_note_import(d->gitsync, &res);
-		if (res.outcome == APP_IMPORT_DONE) /* a hand commit may need no commit of ours */
-			gitsync_committed(d->gitsync);
-		app_import_result_release(&res);
+		sitegen_wake(d->sitegen);
+		publish_change(d, journal_seq(d));
+		/* a hand commit may need no commit of ours, but the remote wants it */
+		gitsync_committed(d->gitsync);
 	}
-	pthread_mutex_unlock(&d->import_lock);
+	gitsync_note_import(d->gitsync, &res);
+	app_import_result_release(&res);
 }
 
 static void drain(struct daemon *d, int *commits)
@@ -352,7 +343,6 @@ int serve_main(const char *config, int argc, char **argv)
 	pthread_rwlock_init(&d.settings_lock, NULL);
 	pthread_mutex_init(&d.mirror_lock, NULL);
 	pthread_cond_init(&d.mirror_wake, NULL);
-	pthread_mutex_init(&d.import_lock, NULL);
 	metrics_init(&d.metrics);
 	d.events = events_new(); /* before anything that publishes */
 	if (log_open_file(log_path, 10u << 20, 4))
@@ -377,7 +367,6 @@ int serve_main(const char *config, int argc, char **argv)
 		fprintf(stderr, "serve: %s\n", e.msg);
 		goto out;
 	}
-	d.imports_open = 1;
 	/* before the mirror thread, which reads d.gitsync */
 	if (gitsync_start(&d.gitsync, &d, &e))
 		log_error("%s: no git sync", e.msg);
@@ -400,12 +389,9 @@ int serve_main(const char *config, int argc, char **argv)
 	http_stop(d.http); /* finishes in-flight requests, whose writes the writer completes */
 	/* The checker submits results: it stops before the writer. */
 	health_stop(d.health);
-	icons_stop(d.icons);                /* like the checker: it submits to the writer */
-	widgets_stop(d.widgets);            /* the same */
-	backup_stop(d.backup);              /* reads the store: before app_close */
-	pthread_mutex_lock(&d.import_lock); /* an import in progress finishes first */
-	d.imports_open = 0;
-	pthread_mutex_unlock(&d.import_lock);
+	icons_stop(d.icons);     /* like the checker: it submits to the writer */
+	widgets_stop(d.widgets); /* the same */
+	backup_stop(d.backup);   /* reads the store: before app_close */
 	writer_stop(d.writer);
 	pthread_mutex_lock(&d.mirror_lock);
 	d.mirror_stop = 1;

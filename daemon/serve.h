@@ -42,10 +42,8 @@ struct daemon {
 	int mirror_stop;
 	double mirror_seconds; /* total time spent committing to git */
 	unsigned long long mirror_runs;
-	/* GitOps (gitsync.h); imports run on the mirror thread while imports_open */
+	/* GitOps (gitsync.h); imports run on the mirror thread */
 	struct gitsync *gitsync;
-	pthread_mutex_t import_lock;
-	int imports_open;
 	/* the static site: re-rendered after writes, debounced, on its own thread */
 	struct sitegen *sitegen;
 	/* the URL health checker (health.h): submits results to the writer */
