@@ -10,6 +10,7 @@ DASHBOARD_PUBLIC=true, a fresh one for the login lockout, and one with
 USER_SESSION_LENGTH=1 started first and checked last (its session must
 sit unused for more than a minute).'
 . "$(dirname "$0")/lib.sh"
+. "$REPO/tests/integration/lib-ui.sh"
 
 # The UI tests log in: only the public-mode test sets it again.
 unset DASHBOARD_PUBLIC
@@ -30,41 +31,6 @@ _t0610_exit () {
 	_test_exit_trap
 }
 trap _t0610_exit EXIT
-
-# http JAR METHOD PATH [curl args...]: one request with the cookies of the
-# jar file JAR ("-": none), which keeps the cookies the reply sets; the
-# reply's body in ./body, its headers in ./headers, its status in ./status.
-http () {
-	local jar=$1 method=$2 path=$3
-	shift 3
-	if test "$jar" != -; then
-		set -- -b "$jar" -c "$jar" "$@"
-	fi
-	curl -sS --max-time 20 -o body -D headers -w "%{http_code}\n" -X "$method" "$@" \
-		"$BASE_URL$path" >status
-}
-
-# post_form JAR PATH NAME=VALUE...: POST the fields urlencoded, as a form.
-post_form () {
-	local jar=$1 path=$2 kv args=()
-	shift 2
-	for kv in "$@"; do
-		args+=(--data-urlencode "$kv")
-	done
-	http "$jar" POST "$path" "${args[@]}"
-}
-
-# login USER PASSWORD [NEXT]: log in with a fresh jar ./USER.jar; 303 expected.
-login () {
-	rm -f "$1.jar" &&
-	post_form "$1.jar" /login "username=$1" "password=$2" "next=${3-/}" &&
-	status_is 303
-}
-
-# csrf_of JAR: the session's CSRF token, from /api/v1/me.
-csrf_of () {
-	curl -sSf -b "$1" "$BASE_URL/api/v1/me" >me.json && jq -re .csrf_token me.json
-}
 
 # jar_session JAR: the session cookie the jar holds (empty: none).
 jar_session () {
@@ -88,26 +54,6 @@ mangled () {
 # page_csrf [FILE]: the first csrf_token a page's forms carry.
 page_csrf () {
 	sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' "${1-body}" | head -n 1
-}
-
-status_is () {
-	test "$(cat status)" = "$1" && return 0
-	echo "status_is: got HTTP $(cat status), wanted $1; headers and body:" >&2
-	cat headers body >&2
-	return 1
-}
-
-# header NAME: the value of reply header NAME (from ./headers), CR removed.
-header () {
-	sed -n "s/^$1: //Ip" headers | tr -d '\r'
-}
-
-location_is () {
-	local got
-	got=$(header Location)
-	test "$got" = "$1" && return 0
-	echo "location_is: got '$got', wanted '$1'" >&2
-	return 1
 }
 
 # is_rejected JAR: the jar's session no longer opens the dashboard.

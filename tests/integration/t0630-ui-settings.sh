@@ -10,6 +10,7 @@ adds users, sets passwords and roles and deletes users (never the last
 admin); every form needs the CSRF token; /dbdump shows every field of every
 service, escaped.'
 . "$(dirname "$0")/lib.sh"
+. "$REPO/tests/integration/lib-ui.sh"
 
 # The UI tests log in.
 unset DASHBOARD_PUBLIC
@@ -19,36 +20,6 @@ AUTH="Authorization: Bearer $API_TOKEN"
 INV=$DAEMON_CONFIG/inventory
 GROUPS_YML=$INV/groups.yml
 
-# http JAR METHOD PATH [curl args...]: one request with the cookies of the
-# jar file JAR ("-": none), which keeps the cookies the reply sets; the
-# reply's body in ./body, its headers in ./headers, its status in ./status.
-http () {
-	local jar=$1 method=$2 path=$3
-	shift 3
-	if test "$jar" != -; then
-		set -- -b "$jar" -c "$jar" "$@"
-	fi
-	curl -sS --max-time 20 -o body -D headers -w "%{http_code}\n" -X "$method" "$@" \
-		"$BASE_URL$path" >status
-}
-
-# post_form JAR PATH NAME=VALUE...: POST the fields urlencoded, as a form.
-post_form () {
-	local jar=$1 path=$2 kv args=()
-	shift 2
-	for kv in "$@"; do
-		args+=(--data-urlencode "$kv")
-	done
-	http "$jar" POST "$path" "${args[@]}"
-}
-
-# login USER PASSWORD: log in with a fresh jar ./USER.jar; 303 expected.
-login () {
-	rm -f "$1.jar" &&
-	post_form "$1.jar" /login "username=$1" "password=$2" next=/ &&
-	status_is 303
-}
-
 # change_pw USER OLD NEW: a forced (or any) password change on /password with USER.jar.
 change_pw () {
 	local t
@@ -57,30 +28,6 @@ change_pw () {
 	post_form "$1.jar" /password "csrf_token=$t" "current_password=$2" "new_password=$3" \
 		"confirm_password=$3" &&
 	status_is 303
-}
-
-# csrf_of JAR: the session's CSRF token, from /api/v1/me.
-csrf_of () {
-	curl -sSf -b "$1" "$BASE_URL/api/v1/me" | jq -re .csrf_token
-}
-
-status_is () {
-	test "$(cat status)" = "$1" && return 0
-	echo "status_is: got HTTP $(cat status), wanted $1; headers and body:" >&2
-	cat headers body >&2
-	return 1
-}
-
-header () {
-	sed -n "s/^$1: //Ip" headers | tr -d '\r'
-}
-
-location_is () {
-	local got
-	got=$(header Location)
-	test "$got" = "$1" && return 0
-	echo "location_is: got '$got', wanted '$1'" >&2
-	return 1
 }
 
 # done_is TAB KEY: a 303 to /settings?tab=TAB&done=KEY.

@@ -12,6 +12,7 @@ inventory; a restore is one commit "restore from <file>" by its user; the
 UI downloads, saves, restores from a server file and from an upload with
 CSRF, viewers get 403; no secret reaches a backup, a log, git or a page.'
 . "$(dirname "$0")/lib.sh"
+. "$REPO/tests/integration/lib-ui.sh"
 
 unset DASHBOARD_PUBLIC
 export API_TOKEN=t0700-token-SECRET-zyxwvutsrq
@@ -34,46 +35,6 @@ inventory () {
 state () {
 	"$PORTOLAN" --config "$1" export &&
 	git -C "$1/inventory" rev-parse -q --verify HEAD || echo "no commits"
-}
-
-http () {
-	local jar=$1 method=$2 path=$3
-	shift 3
-	if test "$jar" != -; then
-		set -- -b "$jar" -c "$jar" "$@"
-	fi
-	curl -sS --max-time 20 -o body -D headers -w "%{http_code}\n" -X "$method" "$@" \
-		"$BASE_URL$path" >status
-}
-
-post_form () {
-	local jar=$1 path=$2 kv args=()
-	shift 2
-	for kv in "$@"; do
-		args+=(--data-urlencode "$kv")
-	done
-	http "$jar" POST "$path" "${args[@]}"
-}
-
-login () {
-	rm -f "$1.jar" &&
-	post_form "$1.jar" /login "username=$1" "password=$2" next=/ &&
-	status_is 303
-}
-
-csrf_of () {
-	curl -sSf -b "$1" "$BASE_URL/api/v1/me" | jq -re .csrf_token
-}
-
-status_is () {
-	test "$(cat status)" = "$1" && return 0
-	echo "status_is: got HTTP $(cat status), wanted $1; headers and body:" >&2
-	cat headers body >&2
-	return 1
-}
-
-header () {
-	sed -n "s/^$1: //Ip" headers | tr -d '\r'
 }
 
 mirror_synced () {
