@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "../common/buf.h"
-#include "../common/clock.h"
 #include "../common/fileio.h"
 #include "../common/log.h"
 #include "../common/xalloc.h"
@@ -784,10 +783,7 @@ static int plan(struct store_mirror *m, const char *base, const char *rev,
                 struct store_mirror_import *mi, struct buf *problems, struct err *e)
 {
 	snprintf(mi->rev, sizeof(mi->rev), "%s", rev);
-	double t0 = clock_mono_s();
-	int rc = store_import_plan(&mi->plan, m->git, base, rev, problems, e);
-	mi->plan_seconds = clock_mono_s() - t0;
-	return rc;
+	return store_import_plan(&mi->plan, m->git, base, rev, problems, e);
 }
 
 /* A base for rev: want when rev contains it, else where their histories meet ("" if never). */

@@ -54,7 +54,6 @@ struct store_mirror_import {
 	char rev[41];              /* the outside commit ("" when none) */
 	char merge_parent[41];     /* "" or the commit the next drain merges */
 	int from_head;             /* rev is HEAD: committed by hand in the repo */
-	double plan_seconds;
 };
 /*
  * Look for outside commits: HEAD first, then fetched (NULL: none), a
